@@ -1,0 +1,128 @@
+"""flowgraph: pipeline flow graphs (Jenkins Pipeline's node graph) in Python.
+
+The model, in one import::
+
+    from flowgraph import FlowNode, NodeKind, TimingAction, LabelAction
+
+* Model: :class:`FlowNode`, :class:`NodeKind`, the actions (:class:`TimingAction`,
+  :class:`LabelAction`, :class:`ErrorAction`, …), :class:`Result`.
+* Graph: :class:`FlowGraph` (heads, parents, children, cached enclosing-block lookups),
+  :class:`GraphListener`, :class:`Run` (a graph plus result, timing and a clock).
+* Storage: :class:`NodeStorage`, :class:`MemoryNodeStorage`, :class:`Durability`.
+* Building graphs in code: :class:`GraphBuilder`.
+* Errors: :class:`FlowGraphError` and its subclasses.
+
+Walking graphs lives in :mod:`scanners`; drawing them in :mod:`render`.
+"""
+
+from flowgraph.actions import (
+    Action,
+    ArgumentsAction,
+    BodyInvocationAction,
+    ErrorAction,
+    LabelAction,
+    LogAction,
+    LogFileAction,
+    LogStorageAction,
+    MaskedValue,
+    NotExecutedNodeAction,
+    ParallelLabelAction,
+    PauseAction,
+    QueueItemAction,
+    QueueState,
+    StageAction,
+    TagsAction,
+    ThreadNameAction,
+    TimingAction,
+    UnknownAction,
+    WarningAction,
+    WorkspaceAction,
+    action_from_dict,
+    action_to_dict,
+    register_action,
+    registered_actions,
+)
+from flowgraph.builder import GraphBuilder, abort_error
+from flowgraph.errors import (
+    CorruptGraphError,
+    DuplicateNodeError,
+    FlowGraphError,
+    FormatError,
+    GraphBuildError,
+    GraphCycleError,
+    NodeNotFoundError,
+    RenderError,
+    ResumeError,
+    ScanError,
+    StorageError,
+)
+from flowgraph.graph import FlowGraph, GraphListener
+from flowgraph.lookup import EnclosingBlockLookup
+from flowgraph.node import FlowNode, NodeKind
+from flowgraph.result import Result
+from flowgraph.run import Clock, FixedClock, ManualClock, Run, system_clock
+from flowgraph.steps import descriptor_id, function_name
+from flowgraph.storage import Durability, MemoryNodeStorage, NodeStorage
+
+__all__ = [
+    # model
+    "FlowNode",
+    "NodeKind",
+    "Result",
+    # actions
+    "Action",
+    "TimingAction",
+    "LabelAction",
+    "ThreadNameAction",
+    "ParallelLabelAction",
+    "StageAction",
+    "ErrorAction",
+    "ArgumentsAction",
+    "MaskedValue",
+    "BodyInvocationAction",
+    "LogAction",
+    "LogStorageAction",
+    "LogFileAction",
+    "NotExecutedNodeAction",
+    "WorkspaceAction",
+    "WarningAction",
+    "TagsAction",
+    "PauseAction",
+    "QueueItemAction",
+    "QueueState",
+    "UnknownAction",
+    "register_action",
+    "registered_actions",
+    "action_to_dict",
+    "action_from_dict",
+    # graph and run
+    "FlowGraph",
+    "GraphListener",
+    "EnclosingBlockLookup",
+    "Run",
+    "Clock",
+    "FixedClock",
+    "ManualClock",
+    "system_clock",
+    # storage
+    "NodeStorage",
+    "MemoryNodeStorage",
+    "Durability",
+    # building
+    "GraphBuilder",
+    "abort_error",
+    "descriptor_id",
+    "function_name",
+    # errors
+    "FlowGraphError",
+    "GraphBuildError",
+    "StorageError",
+    "NodeNotFoundError",
+    "DuplicateNodeError",
+    "FormatError",
+    "CorruptGraphError",
+    "GraphCycleError",
+    "ScanError",
+    "ResumeError",
+    "RenderError",
+]

@@ -1,0 +1,118 @@
+"""The one exception hierarchy of flowgraph.
+
+Every error the library raises on purpose derives from :class:`FlowGraphError`, so
+``except FlowGraphError`` catches all of them and nothing foreign leaks out of the
+storage boundary (foreign errors are translated with ``raise ... from exc``)::
+
+    FlowGraphError
+    ├── GraphBuildError            misuse of GraphBuilder (e.g. closing a block twice)
+    ├── StorageError               a node storage could not do what was asked
+    │   ├── NodeNotFoundError      a node id that a head, parent link or caller names is absent
+    │   ├── DuplicateNodeError     the same node id stored twice with different content
+    │   └── FormatError            a file or row that cannot be parsed (names file and node)
+    ├── CorruptGraphError          the nodes exist but do not form a valid flow graph
+    │   └── GraphCycleError        parent or start links form a cycle (names the nodes)
+    ├── ScanError                  a scanner met a graph shape it cannot walk
+    ├── ResumeError                a recorded run cannot be resumed (and why)
+    └── RenderError                a renderer could not produce its output
+
+Messages always name the node id (and the file, where there is one) and say what is wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = [
+    "FlowGraphError",
+    "GraphBuildError",
+    "StorageError",
+    "NodeNotFoundError",
+    "DuplicateNodeError",
+    "FormatError",
+    "CorruptGraphError",
+    "GraphCycleError",
+    "ScanError",
+    "ResumeError",
+    "RenderError",
+]
+
+
+class FlowGraphError(Exception):
+    """Root of every error raised by flowgraph."""
+
+
+class GraphBuildError(FlowGraphError):
+    """A :class:`~flowgraph.GraphBuilder` was used in a way Jenkins could not produce."""
+
+
+class StorageError(FlowGraphError):
+    """A node storage failed; ``path`` names the file or URL involved, when there is one."""
+
+    def __init__(self, message: str, *, path: str | None = None, node_id: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.node_id = node_id
+
+
+class NodeNotFoundError(StorageError, LookupError):
+    """A node id is named (by a caller, a head or a parent link) but no such node exists.
+
+    It is also a :class:`LookupError`, so code written for mappings keeps working, but it is
+    never a bare :class:`KeyError`.
+    """
+
+    def __init__(
+        self,
+        node_id: str,
+        *,
+        referenced_by: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        where = f" (named by node {referenced_by})" if referenced_by is not None else ""
+        place = f" in {path}" if path is not None else ""
+        super().__init__(f"node {node_id} not found{place}{where}", path=path, node_id=node_id)
+        self.referenced_by = referenced_by
+
+
+class DuplicateNodeError(StorageError):
+    """A node id was added twice; flow-node ids are unique within one run."""
+
+    def __init__(self, node_id: str, *, path: str | None = None) -> None:
+        super().__init__(f"node {node_id} already exists; node ids must be unique", path=path, node_id=node_id)
+
+
+class FormatError(StorageError):
+    """Stored data cannot be parsed: truncated, not XML, the wrong schema, an unsafe construct."""
+
+
+class CorruptGraphError(FlowGraphError):
+    """Nodes that exist but break the flow-graph rules (e.g. a block end whose start is not a block start)."""
+
+    def __init__(self, message: str, *, node_id: str | None = None) -> None:
+        super().__init__(message)
+        self.node_id = node_id
+
+
+class GraphCycleError(CorruptGraphError):
+    """Parent or start links loop back on themselves; ``node_ids`` lists the nodes of the cycle."""
+
+    def __init__(self, node_ids: Iterable[str]) -> None:
+        ids = list(node_ids)
+        super().__init__(
+            "flow graph has a cycle through nodes " + " -> ".join(ids),
+            node_id=ids[0] if ids else None,
+        )
+        self.node_ids = ids
+
+
+class ScanError(FlowGraphError):
+    """A scanner cannot continue (e.g. several parents on a node that is not a parallel end)."""
+
+
+class ResumeError(FlowGraphError):
+    """A recorded run cannot be resumed; the message says why and what to do."""
+
+
+class RenderError(FlowGraphError):
+    """A renderer could not produce its output (e.g. no Graphviz engine available)."""

@@ -1,0 +1,3 @@
+"""render package (see its modules)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""scanners package (see its modules)."""
+
+__all__: list[str] = []
