@@ -56,6 +56,7 @@ from flowgraph.errors import (
     ScanError,
     StorageError,
 )
+from flowgraph.execution import FlowExecution, ResumeDecision
 from flowgraph.graph import FlowGraph, GraphListener
 from flowgraph.lookup import EnclosingBlockLookup
 from flowgraph.node import FlowNode, NodeKind
@@ -104,6 +105,8 @@ __all__ = [
     "FixedClock",
     "ManualClock",
     "system_clock",
+    "FlowExecution",
+    "ResumeDecision",
     # storage
     "NodeStorage",
     "MemoryNodeStorage",
