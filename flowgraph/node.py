@@ -50,14 +50,19 @@ class NodeKind(Enum):
 
     @property
     def is_block_start(self) -> bool:
-        return self is NodeKind.BLOCK_START or self is NodeKind.FLOW_START
+        return self in _STARTS
 
     @property
     def is_block_end(self) -> bool:
-        return self is NodeKind.BLOCK_END or self is NodeKind.FLOW_END
+        return self in _ENDS
 
     def __repr__(self) -> str:
         return self.name
+
+
+_STARTS = frozenset({NodeKind.BLOCK_START, NodeKind.FLOW_START})
+_ENDS = frozenset({NodeKind.BLOCK_END, NodeKind.FLOW_END})
+_set = object.__setattr__
 
 
 class FlowNode:
@@ -111,21 +116,22 @@ class FlowNode:
         result: Result | None = None,
     ) -> None:
         parents = parent_ids if type(parent_ids) is tuple else tuple(parent_ids)
-        if kind.is_block_end and start_id is None:
-            raise ValueError(f"block end node {id} needs a start_id")
-        if not kind.is_block_end and start_id is not None:
+        is_end = kind is NodeKind.BLOCK_END or kind is NodeKind.FLOW_END
+        if is_end:
+            if start_id is None:
+                raise ValueError(f"block end node {id} needs a start_id")
+        elif start_id is not None:
             raise ValueError(f"node {id} is not a block end and cannot have start_id {start_id}")
         if kind is NodeKind.FLOW_START and parents:
             raise ValueError(f"flow start node {id} cannot have parents {parents}")
-        setter = object.__setattr__
-        setter(self, "id", id)
-        setter(self, "kind", kind)
-        setter(self, "parent_ids", parents)
-        setter(self, "start_id", start_id)
-        setter(self, "descriptor_id", descriptor_id)
-        setter(self, "_actions", tuple(actions))
-        setter(self, "_display_name", display_name)
-        setter(self, "result", result)
+        _set(self, "id", id)
+        _set(self, "kind", kind)
+        _set(self, "parent_ids", parents)
+        _set(self, "start_id", start_id)
+        _set(self, "descriptor_id", descriptor_id)
+        _set(self, "_actions", actions if type(actions) is tuple else tuple(actions))
+        _set(self, "_display_name", display_name)
+        _set(self, "result", result)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"FlowNode.{name} is read-only; build a new node or use add_action()")
@@ -164,11 +170,11 @@ class FlowNode:
 
     @property
     def is_block_start(self) -> bool:
-        return self.kind.is_block_start
+        return self.kind in _STARTS
 
     @property
     def is_block_end(self) -> bool:
-        return self.kind.is_block_end
+        return self.start_id is not None
 
     @property
     def is_atom(self) -> bool:

@@ -1,0 +1,86 @@
+"""Imports go one way only: render -> scanners -> flowgraph. And each package pins its public API."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FORBIDDEN = {"flowgraph": {"scanners", "render"}, "scanners": {"render"}, "render": set()}
+
+
+def imported_packages(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_no_module_imports_against_the_layering(package: str) -> None:
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(imported_packages(path) & FORBIDDEN[package])
+        for path in (ROOT / package).rglob("*.py")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_layering_check_would_catch_an_upward_import(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("import render.cli\nfrom scanners import x\n", encoding="utf-8")
+    assert imported_packages(bad) & FORBIDDEN["flowgraph"] == {"render", "scanners"}
+
+
+@pytest.mark.parametrize("package", ["flowgraph", "scanners", "render"])
+def test_every_public_name_exists_and_every_module_declares_all(package: str) -> None:
+    module = importlib.import_module(package)
+    missing = [name for name in module.__all__ if not hasattr(module, name)]
+    assert missing == []
+    assert len(set(module.__all__)) == len(module.__all__)
+    for path in (ROOT / package).rglob("*.py"):
+        if path.name == "__main__.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        declares = any(
+            isinstance(n, (ast.Assign, ast.AnnAssign))
+            and any(getattr(t, "id", None) == "__all__" for t in getattr(n, "targets", [getattr(n, "target", None)]))
+            for n in tree.body
+        )
+        assert declares, f"{path.relative_to(ROOT)} has no __all__"
+
+
+def test_the_foundation_names_are_importable_from_the_top() -> None:
+    import flowgraph
+    from flowgraph import FlowNode, LabelAction, NodeKind, TimingAction  # noqa: F401
+
+    for name in [
+        "FlowGraph",
+        "GraphListener",
+        "Run",
+        "MemoryNodeStorage",
+        "NodeStorage",
+        "GraphBuilder",
+        "FlowGraphError",
+        "NodeNotFoundError",
+        "CorruptGraphError",
+        "ErrorAction",
+        "ArgumentsAction",
+        "BodyInvocationAction",
+        "LogAction",
+        "NotExecutedNodeAction",
+        "WorkspaceAction",
+        "WarningAction",
+        "TagsAction",
+        "PauseAction",
+        "StageAction",
+        "ThreadNameAction",
+        "ParallelLabelAction",
+    ]:
+        assert name in flowgraph.__all__, name
