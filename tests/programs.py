@@ -8,6 +8,7 @@ nothing more runs in that sequence.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import strategies as st
@@ -92,8 +93,13 @@ def _run_op(b: GraphBuilder, op: Op) -> str:
     raise AssertionError(f"unknown op {op!r}")
 
 
-def build_program(ops: list[Op], **builder_options: Any) -> Run:
-    """Build the run that ``ops`` describes (complete unless something halted)."""
-    b = GraphBuilder(**builder_options)
+def build_program(ops: list[Op], *, on_start: Callable[[GraphBuilder], None] | None = None, **options: Any) -> Run:
+    """Build the run that ``ops`` describes (complete unless something halted).
+
+    ``on_start`` is called with the builder right after the flow start node exists.
+    """
+    b = GraphBuilder(**options)
+    if on_start is not None:
+        on_start(b)
     _run_seq(b, ops)
     return b.build()

@@ -206,3 +206,30 @@ def test_lookup_of_all_nodes_is_linear(shape: str) -> None:
     # Reads per node stay bounded by a constant, so 4x the nodes costs about 4x the reads.
     assert r1 <= 4 * n1 and r2 <= 4 * n2
     assert r2 / r1 == pytest.approx(n2 / n1, rel=0.05)
+
+
+@given(programs)
+def test_a_listener_asking_on_every_append_gets_final_answers_in_linear_work(ops: list) -> None:  # type: ignore[type-arg]
+    """Jenkins' GraphListener gotcha: asking for the enclosing block of each new node must stay O(n)."""
+    live: dict[str, str | None] = {}
+
+    class AskOnEveryNode:
+        def __init__(self, graph: FlowGraph) -> None:
+            self.graph = graph
+
+        def on_new_node(self, node: FlowNode) -> None:
+            live[node.id] = self.graph.enclosing_id(node)
+            if node.is_block_start:
+                self.graph.end_of(node)  # open now; must not stay cached as open
+
+    def listen(builder: GraphBuilder) -> None:
+        builder.graph.add_listener(AskOnEveryNode(builder.graph))
+        live[builder.flow_start.id] = None
+
+    run = build_program(ops, on_start=listen)
+    g = run.graph
+    assert live == brute_force_enclosing(g)
+    assert g.lookup.visits <= 3 * len(g)
+    for node in g:  # ends learnt while appending are visible afterwards
+        if node.is_block_start and not run.running:
+            assert g.end_of(node) is not None
