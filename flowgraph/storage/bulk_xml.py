@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from flowgraph.actions import Action
 from flowgraph.errors import FormatError, StorageError
 from flowgraph.jenkins.names import XmlFormat
 from flowgraph.jenkins.nodes_xml import Original, SourceDoc, decode_tag, encode_tag, with_end_descriptor
@@ -71,6 +72,7 @@ class BulkXmlNodeStorage(NodeStorage):
         self._format = format
         self._nodes: dict[str, FlowNode] | None = None
         self._originals: dict[str, Original] = {}
+        self._read: dict[str, tuple[FlowNode, tuple[Action, ...]]] = {}
         self._pending: set[str] = set()
         self._data: bytes | None = None
         self._entry_texts: dict[str, str] | None = None
@@ -102,7 +104,6 @@ class BulkXmlNodeStorage(NodeStorage):
         if self._format is None:
             self._format = XmlFormat.learn(root)
         nodes: dict[str, FlowNode] = {}
-        text_ref = _EntryText(self)
         for entry in root:
             if entry.tag != "entry":
                 if isinstance(entry.tag, str):
@@ -123,12 +124,13 @@ class BulkXmlNodeStorage(NodeStorage):
                 raise FormatError(f"{where}: node {node_id} appears twice", path=where, node_id=node_id)
             node = decode_tag(doc, tag_el, expected_id=node_id)
             nodes[node_id] = node
+        read = self._read
         for node_id, node in nodes.items():
             if node.start_id is not None and node.descriptor_id is None:
                 fixed = with_end_descriptor(node, nodes.get(node.start_id))
                 if fixed is not node:
                     nodes[node_id] = node = fixed
-            self._originals[node_id] = Original(node, text_ref.bind(node_id))
+            read[node_id] = (node, node.actions)
         self._data = data
         return nodes
 
@@ -167,13 +169,22 @@ class BulkXmlNodeStorage(NodeStorage):
         self._format = value
 
     def original_of(self, node_id: str) -> Original | None:
+        """How the node looked when read (made on demand: most loads never need it)."""
         self._load()
-        return self._originals.get(node_id)
+        original = self._originals.get(node_id)
+        if original is None:
+            read = self._read.get(node_id)
+            if read is None:
+                return None
+            original = Original(read[0], _BoundEntryText(self, node_id), actions=read[1])
+            self._originals[node_id] = original
+        return original
 
     def mark_broken(self) -> None:
         """Treat the file as holding nothing (used when loading with placeholders)."""
         self._nodes = {}
         self._originals.clear()
+        self._read.clear()
 
     # -- NodeStorage ---------------------------------------------------------------------
 
@@ -206,7 +217,7 @@ class BulkXmlNodeStorage(NodeStorage):
                 size = 0
                 for node_id in ids:
                     node = nodes[node_id]
-                    tag = encode_tag(node, fmt, depth=2, original=self._originals.get(node_id))
+                    tag = encode_tag(node, fmt, depth=2, original=self.original_of(node_id))
                     parts.append(f"\n  <entry>\n    <string>{node_id}</string>\n{tag}\n  </entry>")
                     size += len(tag)
                     if size > _WRITE_CHUNK:
@@ -241,19 +252,9 @@ class BulkXmlNodeStorage(NodeStorage):
         return f"BulkXmlNodeStorage({str(self.path)!r})"
 
 
-class _EntryText:
-    """Hands out the original text of an entry, reading the source only if a write needs it."""
-
-    __slots__ = ("storage",)
-
-    def __init__(self, storage: BulkXmlNodeStorage) -> None:
-        self.storage = storage
-
-    def bind(self, node_id: str) -> _BoundEntryText:
-        return _BoundEntryText(self.storage, node_id)
-
-
 class _BoundEntryText:
+    """Hands out the original text of an entry, reading the source only when a write needs it."""
+
     __slots__ = ("node_id", "storage")
 
     def __init__(self, storage: BulkXmlNodeStorage, node_id: str) -> None:
