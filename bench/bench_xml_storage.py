@@ -86,15 +86,19 @@ def main() -> None:
         store = BulkXmlNodeStorage(tmp / "bulk" / "flowNodeStore.xml")
         assert sum(1 for _ in store.iter_nodes()) == count
 
-    print(f"run: {count} nodes; per-node {len(files)} files, {sum(map(len, file_bytes)) / 1e6:.1f} MB;"
-          f" bulk {len(bulk_bytes) / 1e6:.1f} MB")
+    print(
+        f"run: {count} nodes; per-node {len(files)} files, {sum(map(len, file_bytes)) / 1e6:.1f} MB;"
+        f" bulk {len(bulk_bytes) / 1e6:.1f} MB"
+    )
     for label, raw, ours, target in (
         ("per-node dir", raw_per_node, load_per_node, 1.5),
         ("bulk file", raw_bulk, load_bulk, 1.3),
     ):
         base, mine = best(raw), best(ours)
-        print(f"{label:13s} raw lxml {base * 1e3:8.1f} ms | flowgraph {mine * 1e3:8.1f} ms |"
-              f" ratio {mine / base:5.2f}x (target <= {target}x)")
+        print(
+            f"{label:13s} raw lxml {base * 1e3:8.1f} ms | flowgraph {mine * 1e3:8.1f} ms |"
+            f" ratio {mine / base:5.2f}x (target <= {target}x)"
+        )
 
     home = tmp / "home"
     small = build_run(60)

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from flowgraph import (
-    ArgumentsAction,
     ErrorAction,
     FlowGraphError,
     GraphCycleError,
