@@ -35,6 +35,7 @@ Examples
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Literal
 
@@ -213,6 +214,8 @@ class RunAnalysis:
         except _Reorder:
             self._scan(_topological(storage_order))
         self._aggregate()
+        if importlib.import_module("scanners.chunk_status").DISABLE_WARNING_ACTION_LOOKUP:
+            self._warn_range = {}  # Jenkins' switch: rule 4 (and 2a.1's warning) find nothing
         self._build_tree()
 
     # -- pass 1: per-node facts, in creation order --------------------------------------

@@ -232,7 +232,7 @@ def parallel_timing(
     total: int | None
     if incomplete:
         # Jenkins starts its running maximum at 0; all-unknown branches leave the total unknown.
-        total = max(0, *known) if known or not branch_timings else None
+        total = max([0, *known]) if known or not branch_timings else None
     else:
         assert parallel_end is not None
         end = parallel_end.start_ms
