@@ -35,6 +35,7 @@ Examples
 
 from __future__ import annotations
 
+import gc
 import importlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Literal
@@ -71,10 +72,11 @@ __all__ = ["RunAnalysis", "analyze"]
 
 # Roles of block starts.
 _STEPS, _STAGE, _BRANCH, _PARBLOCK = 0, 1, 2, 3
+_FROM_ORDINAL = {result.value: Status.from_result(result) for result in Result}
 _TREE_TYPES = {_STAGE: StageType.STAGE, _BRANCH: StageType.PARALLEL_BRANCH, _PARBLOCK: StageType.PARALLEL_BLOCK}
 
 # Action codes for the one loop over a node's actions.
-_A_OTHER, _A_TIMING, _A_ERROR, _A_WARNING, _A_PAUSE, _A_NOTEXEC = range(6)
+_A_OTHER, _A_TIMING, _A_ERROR, _A_WARNING, _A_PAUSE, _A_NOTEXEC = range(6)  # _A_OTHER must be 0
 _A_QUEUE, _A_TAGS, _A_THREAD, _A_BODY, _A_LABEL = range(6, 11)
 _ACTION_CODES: dict[type, int] = {}
 _CODE_ORDER = (
@@ -178,6 +180,7 @@ class RunAnalysis:
         "_input_pause",
         "_kinds",
         "_latest_head",
+        "_names",
         "_nodes",
         "_not_exec",
         "_now",
@@ -191,6 +194,7 @@ class RunAnalysis:
         "_tags",
         "_tree",
         "_tree_parent",
+        "_tree_positions",
         "_warn_range",
         "_warnings",
         "loose_steps",
@@ -215,7 +219,7 @@ class RunAnalysis:
             self._scan(_topological(storage_order))
         self._aggregate()
         if importlib.import_module("scanners.chunk_status").DISABLE_WARNING_ACTION_LOOKUP:
-            self._warn_range = {}  # Jenkins' switch: rule 4 (and 2a.1's warning) find nothing
+            self._warn_range: dict[int, int] = {}  # Jenkins' switch: rule 4 (and 2a.1's warning) find nothing
         self._build_tree()
 
     # -- pass 1: per-node facts, in creation order --------------------------------------
@@ -229,7 +233,9 @@ class RunAnalysis:
         encl = [-1] * n
         tree = [-1] * n  # nearest enclosing stage/branch/parallel position
         after = [-1] * n  # first child position
-        roles: dict[int, int] = {}
+        roles = [-1] * n  # role of block starts, -1 for other nodes
+        names: dict[int, str] = {}  # label or branch name of block starts
+        tree_positions: list[int] = []
         ends: dict[int, int] = {}
         starts: dict[int, int] = {}
         errors: dict[int, ErrorAction] = {}
@@ -240,28 +246,35 @@ class RunAnalysis:
         not_exec: set[int] = set()
         queues: dict[int, QueueState] = {}
         tags: dict[int, str] = {}
-        codes = _ACTION_CODES
+        code_of = _ACTION_CODES.get
+        timing_cls = TimingAction
         now = self._now
-        for i, node in enumerate(nodes):
-            node_id = node.id
-            if node_id in pos:
-                raise CorruptGraphError(f"node {node_id} appears twice in the storage", node_id=node_id)
-            pos[node_id] = i
+        i = -1
+        for node in nodes:
+            i += 1
+            pos[node.id] = i
             kind = node.kind
             kinds[i] = kind
             thread = body = False
-            for action in node.actions:
-                code = codes.get(type(action))
+            for action in node._actions:  # the tuple itself: this loop runs for every action of every node
+                cls = type(action)
+                if cls is timing_cls:
+                    start_ms[i] = action.start_ms  # type: ignore[attr-defined]
+                    continue
+                code = code_of(cls)
                 if code is None:
-                    code = _action_code(type(action))
+                    code = _action_code(cls)
+                if not code:
+                    continue
                 if code == _A_TIMING:
                     start_ms[i] = action.start_ms  # type: ignore[attr-defined]
-                elif code == _A_OTHER:
-                    continue
                 elif code == _A_BODY:
                     body = True
+                elif code == _A_LABEL:
+                    names.setdefault(i, action.display_name)  # type: ignore[attr-defined]
                 elif code == _A_THREAD:
                     thread = True
+                    names[i] = action.thread_name  # type: ignore[attr-defined]
                 elif code == _A_ERROR:
                     errors.setdefault(i, action)  # type: ignore[arg-type]
                 elif code == _A_WARNING:
@@ -283,29 +296,30 @@ class RunAnalysis:
                     if tag is not None:
                         tags[i] = tag
             parents = node.parent_ids
+            first = -1
             for parent_id in parents:
                 p = pos.get(parent_id)
                 if p is None:
                     raise _Reorder
                 if after[p] < 0:
                     after[p] = i
+                if first < 0:
+                    first = p
             if kind is _ATOM or kind is _BLOCK_START:
-                if not parents:
-                    raise CorruptGraphError(f"node {node_id} has no parents; only the flow start may", node_id=node_id)
-                p = pos[parents[0]]
-                pk = kinds[p]
-                e = p if (pk is _BLOCK_START or pk is _FLOW_START) else encl[p]
+                if first < 0:
+                    raise CorruptGraphError(f"node {node.id} has no parents; only the flow start may", node_id=node.id)
+                pk = kinds[first]
+                e = first if (pk is _BLOCK_START or pk is _FLOW_START) else encl[first]
                 if kind is _BLOCK_START:
-                    descriptor = node.descriptor_id
                     if thread:
                         role = _BRANCH
-                    elif body and descriptor == STAGE_STEP:
-                        role = _STAGE
-                    elif not body and descriptor == PARALLEL_STEP:
-                        role = _PARBLOCK
+                    elif body:
+                        role = _STAGE if node.descriptor_id == STAGE_STEP else _STEPS
                     else:
-                        role = _STEPS
+                        role = _PARBLOCK if node.descriptor_id == PARALLEL_STEP else _STEPS
                     roles[i] = role
+                    if role:
+                        tree_positions.append(i)
             elif kind is _FLOW_START:
                 e = -1
                 roles[i] = _STEPS
@@ -314,20 +328,28 @@ class RunAnalysis:
                 s = pos.get(start_id) if start_id is not None else None
                 if s is None:
                     raise _Reorder
-                if kinds[s] is not _BLOCK_START and kinds[s] is not _FLOW_START:
+                if roles[s] < 0:
                     raise CorruptGraphError(
-                        f"block end {node_id} names start {start_id}, which is not a block start", node_id=node_id
+                        f"block end {node.id} names start {start_id}, which is not a block start", node_id=node.id
                     )
                 if s in ends:
                     raise CorruptGraphError(
-                        f"block {start_id} is closed twice, by nodes {nodes[ends[s]].id} and {node_id}", node_id=node_id
+                        f"block {start_id} is closed twice, by nodes {nodes[ends[s]].id} and {node.id}", node_id=node.id
                     )
                 ends[s] = i
                 starts[i] = s
                 e = encl[s]
             encl[i] = e
             if e >= 0:
-                tree[i] = e if roles[e] != _STEPS else tree[e]
+                tree[i] = e if roles[e] else tree[e]
+        if len(pos) != n:
+            seen: set[str] = set()
+            for node in nodes:
+                if node.id in seen:
+                    raise CorruptGraphError(f"node {node.id} appears twice in the storage", node_id=node.id)
+                seen.add(node.id)
+        self._names = names
+        self._tree_positions = tree_positions
         self._pos = pos
         self._kinds = kinds
         self._start_ms = start_ms
@@ -370,7 +392,7 @@ class RunAnalysis:
             w = warnings.get(i, -1)
             pz = pause.get(i, 0)
             h = i if i in head_pos else -1
-            if i in roles:
+            if roles[i] >= 0:
                 iw = inner_w.pop(i, -1)
                 if iw >= 0:
                     warn_range[i] = iw
@@ -493,83 +515,125 @@ class RunAnalysis:
 
     # -- pass 3: the stage tree ---------------------------------------------------------
 
-    def _own_stage(self, t: int, role: int) -> tuple[Status, TimingInfo, bool, bool]:
-        """(own status, timing, not run, skipped) of a stage or branch, before its children count."""
-        tag = self._tags.get(t)
-        skipped = tag in SKIPPED_TAGS
-        last, after = self._block_bounds(t)
+    def _own_stage(self, t: int, role: int, direct_heads: dict[int, list[int]]) -> tuple[Status, TimingInfo, bool]:
+        """(own status, timing, did not run) of a stage or branch, before its children count."""
+        end = self._ends.get(t)
+        if end is None:
+            last, after = self._latest_head.get(t, t), -1
+        else:
+            last, after = end, self._after[end]
+        pause = self._pause_range.get(t, 0)
         if role == _BRANCH:
             parallel_end = self._ends.get(self._encl[t], -1)
             status = self._chunk_status(t, last, parallel_end)
-            timing = self._chunk_timing(t, last, parallel_end, self._pause_range.get(t, 0))
+            timing = self._chunk_timing(t, last, parallel_end, pause)
         else:
-            timing = self._chunk_timing(t, last, after, self._pause_range.get(t, 0))
-            if t in self._ends:
+            timing = self._chunk_timing(t, last, after, pause)
+            if end is not None:
                 status = self._chunk_status(t, last, after)
             else:
-                heads = [h for h in self._heads if h == t or self._tree_parent[h] == t] or [t]
+                heads = direct_heads.get(t) or [t]
                 status = Status.condense(self._chunk_status(t, h, -1) for h in heads) or Status.IN_PROGRESS
-        warning = self._warnings.get(t)
-        if warning is not None and t in self._ends:  # declarative records stage results on the start
-            status = max(status, Status.from_result(Result(warning)))
-        not_run = skipped or last in self._not_exec
-        if not_run:
-            status = Status.NOT_EXECUTED
-        return status, timing, not_run, skipped
+        if end is not None:
+            warning = self._warnings.get(t)
+            if warning is not None:  # declarative records a stage's result on its start node
+                status = max(status, Status.from_result(Result(warning)))
+        not_run = last in self._not_exec or self._tags.get(t) in SKIPPED_TAGS
+        return (Status.NOT_EXECUTED if not_run else status), timing, not_run
 
     def _build_tree(self) -> None:
-        nodes, roles, tree_parent = self._nodes, self._roles, self._tree_parent
-        positions = [i for i, role in roles.items() if role != _STEPS]  # creation order
+        nodes, roles, tree_parent, names, tags = self._nodes, self._roles, self._tree_parent, self._names, self._tags
+        encl = self._encl
+        positions = self._tree_positions  # stages, branches, parallels: creation order
         children: dict[int, list[int]] = {}
         for t in positions:
             parent = tree_parent[t]
             if parent >= 0:
                 children.setdefault(parent, []).append(t)
-        own: dict[int, Status] = {}
+        direct_heads: dict[int, list[int]] = {}
+        for h in self._heads:
+            holder = h if roles[h] > 0 else tree_parent[h]
+            if holder >= 0:
+                direct_heads.setdefault(holder, []).append(h)
         not_run: dict[int, bool] = {}
         made: dict[int, StageNode] = self._tree
         remap: dict[int, int] = {}
         forced: dict[int, bool] = {}
+        empty: list[int] = []
+        ends, next_of, start_ms, warn_range, pause_range = (
+            self._ends,
+            self._after,
+            self._start_ms,
+            self._warn_range,
+            self._pause_range,
+        )
+        # Blocks whose status or timing needs more than the common case (closed, clean, followed).
+        unusual_ends = self._head_pos | self._not_exec | self._errors.keys()
+        unusual_starts = self._tags.keys() | self._warnings.keys()
+        from_ordinal = _FROM_ORDINAL
+        success = Status.SUCCESS
         # Children before parents: reverse creation order.
         for t in reversed(positions):
             role = roles[t]
-            node = nodes[t]
-            kids = children.get(t, ())
+            kids = children.get(t, empty)
             if role == _PARBLOCK:
+                node = nodes[t]
                 branch_timings = {str(k): _timing_of(made[k]) for k in kids if roles[k] == _BRANCH}
-                end = self._ends.get(t)
+                end = ends.get(t)
                 timing = _parallel_timing(self.run, branch_timings, node, nodes[end] if end is not None else None)
                 status = Status.condense(made[k].status for k in kids)
                 if status is None:
                     last, after = self._block_bounds(t)
                     status = self._chunk_status(t, last, after)
                 stage = StageNode(node.id, "Parallel", StageType.PARALLEL_BLOCK, status, timing)
-                not_run[t] = last_not_run = False
+                did_not_run = False
             else:
-                status, timing, last_not_run, skipped = self._own_stage(t, role)
-                handed = forced.get(t)
-                if handed is not None:  # a merged-in only child that did not run (a skipped declarative branch)
-                    status, last_not_run, skipped = Status.NOT_EXECUTED, True, skipped or handed
-                if not last_not_run:
-                    status = Status.condense([status, *(made[k].status for k in kids)]) or status
-                name = node.thread_name if role == _BRANCH else (node.label or node.display_name)
-                name = name or node.display_name
-                stage = StageNode(node.id, name, _TREE_TYPES[role], status, timing, skipped=skipped)
-                not_run[t] = last_not_run
+                end = ends.get(t, -1)
+                after = (ends.get(encl[t], -1) if role == _BRANCH else next_of[end]) if end >= 0 else -1
+                skipped = False
+                if after >= 0 and end not in unusual_ends and t not in unusual_starts and t not in forced:
+                    # Closed, clean and followed: rule 4 or 5, timed from its start to what follows
+                    # (a branch to its own end node, rule 4 of the timing).
+                    worst = warn_range.get(t, -1)
+                    status = from_ordinal[worst] if worst >= 0 else success
+                    first_ms = start_ms[t]
+                    end_ms = start_ms[end] if role == _BRANCH else start_ms[after]
+                    total = end_ms - first_ms if end_ms is not None and first_ms is not None else None
+                    paused = pause_range.get(t, 0)
+                    if paused and total is not None and paused > total:
+                        paused = total
+                    timing = TimingInfo(first_ms, total, paused)
+                    did_not_run = False
+                else:
+                    status, timing, did_not_run = self._own_stage(t, role, direct_heads)
+                    skipped = tags.get(t) in SKIPPED_TAGS
+                    handed = forced.get(t)
+                    if handed is not None:  # a merged-in only child that did not run (a skipped declarative branch)
+                        status, did_not_run, skipped = Status.NOT_EXECUTED, True, skipped or handed
+                if not did_not_run:
+                    for k in kids:
+                        kid_status = made[k].status
+                        if kid_status._value_ > status._value_:
+                            status = kid_status
+                name = names.get(t)
+                if name is None:
+                    name = nodes[t].display_name
+                stage = StageNode(nodes[t].id, name, _TREE_TYPES[role], status, timing, skipped=skipped)
+            not_run[t] = did_not_run
             made[t] = stage
-            own[t] = stage.status
             # pipeline-graph-view's simplifications, decided on the original tree.
             parent = tree_parent[t]
             if parent >= 0 and len(children[parent]) == 1:
                 parent_role = roles[parent]
                 if role == _PARBLOCK and parent_role == _STAGE:
                     remap[t] = parent
-                elif role == _STAGE and parent_role == _BRANCH and nodes[parent].thread_name == stage.name:
+                elif role == _STAGE and parent_role == _BRANCH and names.get(parent) == stage.name:
                     remap[t] = parent
-                    if last_not_run:
+                    if did_not_run:
                         forced[parent] = stage.skipped
         final: dict[int, int] = {}
         dropped: set[int] = set()
+        top = self.stages
         for t in positions:  # parents first
             merged_into = remap.get(t, -1)
             if merged_into >= 0:
@@ -577,9 +641,9 @@ class RunAnalysis:
             parent = tree_parent[t]
             if parent >= 0:
                 parent = final.get(parent, parent)
-            if parent >= 0 and (parent in dropped or not_run[parent]):
-                dropped.add(t)
-                continue
+                if parent in dropped or not_run[parent]:
+                    dropped.add(t)
+                    continue
             if merged_into >= 0:
                 continue
             stage = made[t]
@@ -589,29 +653,43 @@ class RunAnalysis:
                 stage.depth = owner.depth + 1
                 owner.children.append(stage)
             else:
-                self.stages.append(stage)
+                top.append(stage)
+        self._attach_steps(final)
+
+    def _attach_steps(self, final: dict[int, int]) -> None:
+        """A StepInfo per atom, under its (merged) stage; the common case is inlined for speed."""
+        nodes, tree_parent, made = self._nodes, self._tree_parent, self._tree
         loose = self.loose_steps
-        for i, kind in enumerate(self._kinds):
+        next_of, start_ms, pause, step_status = self._after, self._start_ms, self._pause, self._step_status
+        special = self._errors.keys() | self._warnings.keys() | self._queues.keys() | self._head_pos | self._not_exec
+        success = Status.SUCCESS
+        now = self._now
+        run_end = run_end_ms(self.run) if self._complete else now
+        i = -1
+        for kind in self._kinds:
+            i += 1
             if kind is not _ATOM:
                 continue
+            # Jenkins' chunk timing of a one-node chunk: it ends where the next node starts.
+            if i in self._not_exec:
+                start: int | None = 0
+                total: int | None = 0
+                paused = 0
+            else:
+                start = start_ms[i]
+                after = next_of[i]
+                end = start_ms[after] if after >= 0 else run_end
+                total = end - start if end is not None and start is not None else None
+                paused = pause.get(i, 0)
+                if paused and total is not None and paused > total:
+                    paused = total
+            status = step_status(i) if i in special else success
             t = tree_parent[i]
             if t >= 0:
-                t = final.get(t, t)
-            pause_ms = self._pause.get(i, 0)
-            timing = self._chunk_timing(i, i, self._after[i], pause_ms)
-            status = self._step_status(i)
-            self._cache_status[i] = status
-            self._cache_timing[i] = timing
-            step_owner = made[t] if t >= 0 else None
-            step = StepInfo(
-                nodes[i],
-                status,
-                timing.start_ms,
-                timing.total_ms,
-                timing.pause_ms,
-                step_owner.id if step_owner is not None else None,
-            )
-            (step_owner.steps if step_owner is not None else loose).append(step)
+                owner = made[final.get(t, t)]
+                owner.steps.append(StepInfo(nodes[i], status, start, total, paused, owner.id))
+            else:
+                loose.append(StepInfo(nodes[i], status, start, total, paused, None))
 
     # -- public API -----------------------------------------------------------------------
 
@@ -748,6 +826,14 @@ def analyze(run: Run) -> RunAnalysis:
     """Analyse a run in one linear pass: its stage tree and every node's status and timing.
 
     Each node is read once (from the storage's iteration); the cost is O(n) in time and memory,
-    with no recursion, for any nesting depth.
+    with no recursion, for any nesting depth. The analysis builds no reference cycles, so the
+    cyclic garbage collector is paused while it runs (full collections over a large graph's
+    objects would otherwise cost more than the analysis itself); its state is restored after.
     """
-    return RunAnalysis(run)
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return RunAnalysis(run)
+    finally:
+        if was_enabled:
+            gc.enable()
