@@ -28,8 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flowgraph import GraphBuilder, Run  # noqa: E402
-from scanners import DepthFirstScanner, analyze  # noqa: E402
+from flowgraph import GraphBuilder, Run
+from scanners import DepthFirstScanner, analyze
 
 
 def realistic(nodes: int) -> Run:
@@ -74,6 +74,22 @@ def best_of(repeat: int, *works: Callable[[], object]) -> list[float]:
     return best
 
 
+def measure(name: str, run: Run, repeat: int) -> None:
+    graph = run.graph
+    gc.collect()
+
+    def scan() -> int:
+        count = 0
+        for _ in DepthFirstScanner(graph).all_nodes(graph):
+            count += 1
+        return count
+
+    assert scan() == len(graph)
+    stages = sum(1 for _ in analyze(run).iter_stages())
+    dfs, full = best_of(repeat, scan, lambda: analyze(run))
+    print(f"{name:<10} {len(graph):>8} {stages:>7} {dfs * 1e3:>8.1f} {full * 1e3:>11.1f} {full / dfs:>5.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=100_000)
@@ -82,19 +98,7 @@ def main() -> None:
     print(f"{'graph':<10} {'nodes':>8} {'stages':>7} {'dfs ms':>8} {'analyze ms':>11} {'ratio':>6}")
     for name, make in (("realistic", realistic), ("nested", nested)):
         run = make(args.nodes)
-        graph = run.graph
-        gc.collect()
-
-        def scan() -> int:
-            count = 0
-            for _ in DepthFirstScanner(graph).all_nodes(graph):
-                count += 1
-            return count
-
-        assert scan() == len(graph)
-        stages = sum(1 for _ in analyze(run).iter_stages())
-        dfs, full = best_of(args.repeat, scan, lambda: analyze(run))
-        print(f"{name:<10} {len(graph):>8} {stages:>7} {dfs * 1e3:>8.1f} {full * 1e3:>11.1f} {full / dfs:>5.2f}x")
+        measure(name, run, args.repeat)
     print("target: analyze <= 3x one bare DepthFirstScanner walk (same graph, same process)")
 
 
