@@ -4,7 +4,7 @@ Asking :func:`~scanners.chunk_status.chunk_status` about every stage separately 
 warning search per stage, which is quadratic on nested stages. :func:`analyze` instead reads
 every node once, in creation order, and keeps per-node facts in flat lists (enclosing block,
 block end, following node, nearest stage); one backward sweep over the block starts then
-aggregates, per block, the worst WarningAction, the total pause and the latest running head.
+aggregates, per block, the worst WarningAction, the total pause and the latest running tip.
 With those, every Jenkins rule is O(1) per chunk, so the whole analysis is O(n) and never
 recurses, whatever the nesting depth.
 
@@ -16,7 +16,10 @@ What :meth:`RunAnalysis.status_of` / :meth:`RunAnalysis.timing_of` answer for ea
 * a stage (its body start, or the stage step's outer start), a parallel branch start or a
   parallel start: the :class:`StageNode`'s status and timing;
 * any other block start (``node``, ``timeout``, the stage step's outer start…): Jenkins' chunk
-  status and timing of the block, from its start to its end (or, while open, its latest head);
+  status and timing of the block, from its start to its end, or while it is open to its *running
+  tip*: the newest head inside it that is not a finished parallel branch waiting for its
+  siblings (the block's start itself when there is none). Jenkins leaves the tip of an open
+  chunk to the caller; this is the "latest node" its branch rules describe;
 * a block end: the answer for its block's start;
 * the flow start and end: the whole run.
 
@@ -179,7 +182,6 @@ class RunAnalysis:
         "_heads",
         "_input_pause",
         "_kinds",
-        "_latest_head",
         "_names",
         "_nodes",
         "_not_exec",
@@ -192,6 +194,7 @@ class RunAnalysis:
         "_start_ms",
         "_starts",
         "_tags",
+        "_tip",
         "_tree",
         "_tree_parent",
         "_tree_positions",
@@ -379,19 +382,20 @@ class RunAnalysis:
     # -- pass 2: per-block aggregates, one backward sweep -------------------------------
 
     def _aggregate(self) -> None:
-        """Worst warning in (start, end], pause over [start, end] and latest head, per block."""
+        """Worst warning in (start, end], pause over [start, end] and running tip, per block."""
         roles, starts, encl = self._roles, self._starts, self._encl
         warnings, pause, head_pos = self._warnings, self._pause, self._head_pos
         warn_range: dict[int, int] = {}
         pause_range: dict[int, int] = {}
-        latest_head: dict[int, int] = {}
+        tip: dict[int, int] = {}
         inner_w: dict[int, int] = {}
         inner_p: dict[int, int] = {}
         inner_h: dict[int, int] = {}
         for i in range(len(self._nodes) - 1, -1, -1):
             w = warnings.get(i, -1)
             pz = pause.get(i, 0)
-            h = i if i in head_pos else -1
+            # A running tip: a head, except a finished branch's end waiting for its siblings.
+            h = i if i in head_pos and not (i in starts and roles[starts[i]] == _BRANCH) else -1
             if roles[i] >= 0:
                 iw = inner_w.pop(i, -1)
                 if iw >= 0:
@@ -405,7 +409,7 @@ class RunAnalysis:
                 if ih > h:
                     h = ih
                 if h >= 0:
-                    latest_head[i] = h
+                    tip[i] = h
                 target = encl[i]
             else:
                 target = starts.get(i, -2)
@@ -420,7 +424,7 @@ class RunAnalysis:
                     inner_h[target] = h
         self._warn_range = warn_range
         self._pause_range = pause_range
-        self._latest_head = latest_head
+        self._tip = tip
 
     # -- Jenkins' rules over the flat facts ---------------------------------------------
 
@@ -485,10 +489,10 @@ class RunAnalysis:
         return TimingInfo(start, total, magnitude if total is None else min(magnitude, total))
 
     def _block_bounds(self, start: int) -> tuple[int, int]:
-        """(last, after) of the block opened at ``start``: its end and next node, or its latest head."""
+        """(last, after) of the block opened at ``start``: its end and next node, or its running tip."""
         end = self._ends.get(start)
         if end is None:
-            return self._latest_head.get(start, start), -1
+            return self._tip.get(start, start), -1
         return end, self._after[end]
 
     def _step_status(self, i: int) -> Status:
@@ -515,11 +519,11 @@ class RunAnalysis:
 
     # -- pass 3: the stage tree ---------------------------------------------------------
 
-    def _own_stage(self, t: int, role: int, direct_heads: dict[int, list[int]]) -> tuple[Status, TimingInfo, bool]:
+    def _own_stage(self, t: int, role: int) -> tuple[Status, TimingInfo, bool]:
         """(own status, timing, did not run) of a stage or branch, before its children count."""
         end = self._ends.get(t)
         if end is None:
-            last, after = self._latest_head.get(t, t), -1
+            last, after = self._tip.get(t, t), -1
         else:
             last, after = end, self._after[end]
         pause = self._pause_range.get(t, 0)
@@ -529,11 +533,7 @@ class RunAnalysis:
             timing = self._chunk_timing(t, last, parallel_end, pause)
         else:
             timing = self._chunk_timing(t, last, after, pause)
-            if end is not None:
-                status = self._chunk_status(t, last, after)
-            else:
-                heads = direct_heads.get(t) or [t]
-                status = Status.condense(self._chunk_status(t, h, -1) for h in heads) or Status.IN_PROGRESS
+            status = self._chunk_status(t, last, after)
         if end is not None:
             warning = self._warnings.get(t)
             if warning is not None:  # declarative records a stage's result on its start node
@@ -550,11 +550,6 @@ class RunAnalysis:
             parent = tree_parent[t]
             if parent >= 0:
                 children.setdefault(parent, []).append(t)
-        direct_heads: dict[int, list[int]] = {}
-        for h in self._heads:
-            holder = h if roles[h] > 0 else tree_parent[h]
-            if holder >= 0:
-                direct_heads.setdefault(holder, []).append(h)
         not_run: dict[int, bool] = {}
         made: dict[int, StageNode] = self._tree
         remap: dict[int, int] = {}
@@ -605,7 +600,7 @@ class RunAnalysis:
                     timing = TimingInfo(first_ms, total, paused)
                     did_not_run = False
                 else:
-                    status, timing, did_not_run = self._own_stage(t, role, direct_heads)
+                    status, timing, did_not_run = self._own_stage(t, role)
                     skipped = tags.get(t) in SKIPPED_TAGS
                     handed = forced.get(t)
                     if handed is not None:  # a merged-in only child that did not run (a skipped declarative branch)
