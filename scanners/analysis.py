@@ -44,6 +44,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Literal
 
 from flowgraph.actions import (
+    Action,
     BodyInvocationAction,
     ErrorAction,
     LabelAction,
@@ -63,10 +64,9 @@ from flowgraph.run import Run
 from flowgraph.steps import PARALLEL_STEP, STAGE_STEP
 from scanners._runstate import execution_complete, run_building, run_end_ms
 from scanners.chunk_status import SKIPPED_FOR_CONDITIONAL, SKIPPED_TAGS, STAGE_STATUS_TAG, _error_status
-from scanners.stage_tree import StageNode, StageType, StepInfo, walk_stages
+from scanners.stage_tree import StageNode, StageType, StepInfo, _make_stage, walk_stages
 from scanners.status import Status
 from scanners.timing import NOT_RUN, TimingInfo
-from scanners.timing import parallel_timing as _parallel_timing
 
 if TYPE_CHECKING:
     import pandas
@@ -171,6 +171,8 @@ class RunAnalysis:
     __slots__ = (
         "_active_pause",
         "_after",
+        "_atoms",
+        "_block_starts",
         "_building",
         "_cache_status",
         "_cache_timing",
@@ -237,8 +239,10 @@ class RunAnalysis:
         tree = [-1] * n  # nearest enclosing stage/branch/parallel position
         after = [-1] * n  # first child position
         roles = [-1] * n  # role of block starts, -1 for other nodes
-        names: dict[int, str] = {}  # label or branch name of block starts
+        names: dict[int, Action] = {}  # the LabelAction / ThreadNameAction naming a block start
         tree_positions: list[int] = []
+        block_starts: list[int] = []
+        atoms: list[int] = []
         ends: dict[int, int] = {}
         starts: dict[int, int] = {}
         errors: dict[int, ErrorAction] = {}
@@ -274,10 +278,10 @@ class RunAnalysis:
                 elif code == _A_BODY:
                     body = True
                 elif code == _A_LABEL:
-                    names.setdefault(i, action.display_name)  # type: ignore[attr-defined]
+                    names.setdefault(i, action)
                 elif code == _A_THREAD:
                     thread = True
-                    names[i] = action.thread_name  # type: ignore[attr-defined]
+                    names[i] = action
                 elif code == _A_ERROR:
                     errors.setdefault(i, action)  # type: ignore[arg-type]
                 elif code == _A_WARNING:
@@ -299,16 +303,22 @@ class RunAnalysis:
                     if tag is not None:
                         tags[i] = tag
             parents = node.parent_ids
-            first = -1
-            for parent_id in parents:
-                p = pos.get(parent_id)
-                if p is None:
-                    raise _Reorder
-                if after[p] < 0:
-                    after[p] = i
+            if parents:
+                first = pos.get(parents[0], -1)
                 if first < 0:
-                    first = p
+                    raise _Reorder
+                after[first] = i  # the node after an atom or a block end (they have one child)
+                if len(parents) > 1:
+                    for parent_id in parents[1:]:
+                        p = pos.get(parent_id, -1)
+                        if p < 0:
+                            raise _Reorder
+                        after[p] = i
+            else:
+                first = -1
             if kind is _ATOM or kind is _BLOCK_START:
+                if kind is _ATOM:
+                    atoms.append(i)
                 if first < 0:
                     raise CorruptGraphError(f"node {node.id} has no parents; only the flow start may", node_id=node.id)
                 pk = kinds[first]
@@ -321,11 +331,13 @@ class RunAnalysis:
                     else:
                         role = _PARBLOCK if node.descriptor_id == PARALLEL_STEP else _STEPS
                     roles[i] = role
+                    block_starts.append(i)
                     if role:
                         tree_positions.append(i)
             elif kind is _FLOW_START:
                 e = -1
                 roles[i] = _STEPS
+                block_starts.append(i)
             else:
                 start_id = node.start_id
                 s = pos.get(start_id) if start_id is not None else None
@@ -353,6 +365,8 @@ class RunAnalysis:
                 seen.add(node.id)
         self._names = names
         self._tree_positions = tree_positions
+        self._block_starts = block_starts
+        self._atoms = atoms
         self._pos = pos
         self._kinds = kinds
         self._start_ms = start_ms
@@ -382,46 +396,54 @@ class RunAnalysis:
     # -- pass 2: per-block aggregates, one backward sweep -------------------------------
 
     def _aggregate(self) -> None:
-        """Worst warning in (start, end], pause over [start, end] and running tip, per block."""
+        """Worst warning in (start, end], pause over [start, end] and running tip, per block.
+
+        One backward sweep over the block starts (and the few nodes with a warning or a pause):
+        every node inside a block comes after its start, so by the time the sweep reaches a start
+        everything inside has been added to it, and its total goes on to its enclosing block.
+        """
         roles, starts, encl = self._roles, self._starts, self._encl
-        warnings, pause, head_pos = self._warnings, self._pause, self._head_pos
+        warnings, pause = self._warnings, self._pause
         warn_range: dict[int, int] = {}
         pause_range: dict[int, int] = {}
-        tip: dict[int, int] = {}
         inner_w: dict[int, int] = {}
         inner_p: dict[int, int] = {}
-        inner_h: dict[int, int] = {}
-        for i in range(len(self._nodes) - 1, -1, -1):
+        extra = [i for i in warnings.keys() | pause.keys() if roles[i] < 0]
+        order = sorted(self._block_starts + extra) if extra else self._block_starts
+        for i in reversed(order):
             w = warnings.get(i, -1)
             pz = pause.get(i, 0)
-            # A running tip: a head, except a finished branch's end waiting for its siblings.
-            h = i if i in head_pos and not (i in starts and roles[starts[i]] == _BRANCH) else -1
             if roles[i] >= 0:
                 iw = inner_w.pop(i, -1)
                 if iw >= 0:
                     warn_range[i] = iw
                     if iw > w:
                         w = iw
-                pz += inner_p.pop(i, 0)
+                if inner_p:
+                    pz += inner_p.pop(i, 0)
                 if pz:
                     pause_range[i] = pz
-                ih = inner_h.pop(i, -1)
-                if ih > h:
-                    h = ih
-                if h >= 0:
-                    tip[i] = h
                 target = encl[i]
             else:
                 target = starts.get(i, -2)
                 if target == -2:
                     target = encl[i]
-            if target >= 0 and (w >= 0 or pz or h >= 0):
+            if target >= 0:
                 if w > inner_w.get(target, -1):
                     inner_w[target] = w
                 if pz:
                     inner_p[target] = inner_p.get(target, 0) + pz
-                if h > inner_h.get(target, -1):
-                    inner_h[target] = h
+        # Running tips: the newest head inside each open block. Heads newest first; a walk up the
+        # enclosing blocks stops at the first block that already has (a newer) tip, so each block
+        # is visited once in all.
+        tip: dict[int, int] = {}
+        for h in sorted(self._heads, reverse=True):
+            if h in starts and roles[starts[h]] == _BRANCH:
+                continue  # a finished branch waiting for its siblings is not a running tip
+            x = h if roles[h] >= 0 else encl[h]
+            while x >= 0 and x not in tip:
+                tip[x] = h
+                x = encl[x]
         self._warn_range = warn_range
         self._pause_range = pause_range
         self._tip = tip
@@ -488,6 +510,29 @@ class RunAnalysis:
         magnitude = abs(pause_ms)
         return TimingInfo(start, total, magnitude if total is None else min(magnitude, total))
 
+    def _name(self, t: int) -> str:
+        """A stage's label or a branch's name (the node's display name if it has neither)."""
+        action = self._names.get(t)
+        name = None
+        if isinstance(action, ThreadNameAction):
+            name = action.thread_name
+        elif isinstance(action, LabelAction):
+            name = action.display_name
+        return name if name is not None else self._nodes[t].display_name
+
+    def _parallel_timing(self, start: int, totals: list[int | None] | None, max_pause: int) -> TimingInfo:
+        """``parallel_timing`` from the branches' totals and longest pause (spec 1.6)."""
+        end = self._ends.get(start)
+        first_ms = self._start_ms[start]
+        total: int | None
+        if end is None or self.run.running:
+            known = [t for t in totals if t is not None] if totals else []
+            total = max([0, *known]) if known or not totals else None
+        else:
+            end_ms = self._start_ms[end]
+            total = end_ms - first_ms if end_ms is not None and first_ms is not None else None
+        return TimingInfo(first_ms, total, max_pause)
+
     def _block_bounds(self, start: int) -> tuple[int, int]:
         """(last, after) of the block opened at ``start``: its end and next node, or its running tip."""
         end = self._ends.get(start)
@@ -542,19 +587,21 @@ class RunAnalysis:
         return (Status.NOT_EXECUTED if not_run else status), timing, not_run
 
     def _build_tree(self) -> None:
-        nodes, roles, tree_parent, names, tags = self._nodes, self._roles, self._tree_parent, self._names, self._tags
+        nodes, roles, tree_parent, tags = self._nodes, self._roles, self._tree_parent, self._tags
         encl = self._encl
         positions = self._tree_positions  # stages, branches, parallels: creation order
-        children: dict[int, list[int]] = {}
+        counts: dict[int, int] = {}  # tree children per tree node (the view's merges need "only child")
         for t in positions:
             parent = tree_parent[t]
             if parent >= 0:
-                children.setdefault(parent, []).append(t)
+                counts[parent] = counts.get(parent, 0) + 1
         not_run: dict[int, bool] = {}
         made: dict[int, StageNode] = self._tree
         remap: dict[int, int] = {}
         forced: dict[int, bool] = {}
-        empty: list[int] = []
+        worst: dict[int, Status] = {}  # worst status among each node's children, pushed up by them
+        branch_pause: dict[int, int] = {}  # per parallel: longest branch pause
+        branch_totals: dict[int, list[int | None]] = {}  # per parallel: its branches' totals
         ends, next_of, start_ms, warn_range, pause_range = (
             self._ends,
             self._after,
@@ -567,20 +614,20 @@ class RunAnalysis:
         unusual_starts = self._tags.keys() | self._warnings.keys()
         from_ordinal = _FROM_ORDINAL
         success = Status.SUCCESS
+        stage_type, branch_type = StageType.STAGE, StageType.PARALLEL_BRANCH
         # Children before parents: reverse creation order.
         for t in reversed(positions):
             role = roles[t]
-            kids = children.get(t, empty)
             if role == _PARBLOCK:
-                node = nodes[t]
-                branch_timings = {str(k): _timing_of(made[k]) for k in kids if roles[k] == _BRANCH}
-                end = ends.get(t)
-                timing = _parallel_timing(self.run, branch_timings, node, nodes[end] if end is not None else None)
-                status = Status.condense(made[k].status for k in kids)
-                if status is None:
+                status_or_none = worst.get(t)
+                if status_or_none is None:
                     last, after = self._block_bounds(t)
-                    status = self._chunk_status(t, last, after)
-                stage = StageNode(node.id, "Parallel", StageType.PARALLEL_BLOCK, status, timing)
+                    status_or_none = self._chunk_status(t, last, after)
+                status = status_or_none
+                start, total, paused = self._parallel_timing(t, branch_totals.get(t), branch_pause.get(t, 0))
+                stage = _make_stage(
+                    nodes[t].id, "Parallel", StageType.PARALLEL_BLOCK, status, start, total, paused, False
+                )
                 did_not_run = False
             else:
                 end = ends.get(t, -1)
@@ -589,40 +636,54 @@ class RunAnalysis:
                 if after >= 0 and end not in unusual_ends and t not in unusual_starts and t not in forced:
                     # Closed, clean and followed: rule 4 or 5, timed from its start to what follows
                     # (a branch to its own end node, rule 4 of the timing).
-                    worst = warn_range.get(t, -1)
-                    status = from_ordinal[worst] if worst >= 0 else success
-                    first_ms = start_ms[t]
+                    worst_warning = warn_range.get(t, -1)
+                    status = from_ordinal[worst_warning] if worst_warning >= 0 else success
+                    start = start_ms[t]
                     end_ms = start_ms[end] if role == _BRANCH else start_ms[after]
-                    total = end_ms - first_ms if end_ms is not None and first_ms is not None else None
+                    total = end_ms - start if end_ms is not None and start is not None else None
                     paused = pause_range.get(t, 0)
                     if paused and total is not None and paused > total:
                         paused = total
-                    timing = TimingInfo(first_ms, total, paused)
                     did_not_run = False
                 else:
-                    status, timing, did_not_run = self._own_stage(t, role)
+                    status, (start, total, paused), did_not_run = self._own_stage(t, role)
                     skipped = tags.get(t) in SKIPPED_TAGS
                     handed = forced.get(t)
                     if handed is not None:  # a merged-in only child that did not run (a skipped declarative branch)
                         status, did_not_run, skipped = Status.NOT_EXECUTED, True, skipped or handed
                 if not did_not_run:
-                    for k in kids:
-                        kid_status = made[k].status
-                        if kid_status._value_ > status._value_:
-                            status = kid_status
-                name = names.get(t)
-                if name is None:
-                    name = nodes[t].display_name
-                stage = StageNode(nodes[t].id, name, _TREE_TYPES[role], status, timing, skipped=skipped)
+                    kid = worst.get(t)
+                    if kid is not None and kid._value_ > status._value_:
+                        status = kid
+                name = self._name(t)
+                stage = _make_stage(
+                    nodes[t].id,
+                    name,
+                    branch_type if role == _BRANCH else stage_type,
+                    status,
+                    start,
+                    total,
+                    paused,
+                    skipped,
+                )
             not_run[t] = did_not_run
             made[t] = stage
-            # pipeline-graph-view's simplifications, decided on the original tree.
             parent = tree_parent[t]
-            if parent >= 0 and len(children[parent]) == 1:
-                parent_role = roles[parent]
+            if parent < 0:
+                continue
+            above = worst.get(parent)
+            if above is None or status._value_ > above._value_:
+                worst[parent] = status
+            parent_role = roles[parent]
+            if role == _BRANCH and parent_role == _PARBLOCK:
+                if paused > branch_pause.get(parent, 0):
+                    branch_pause[parent] = paused
+                branch_totals.setdefault(parent, []).append(total)
+            # pipeline-graph-view's simplifications, decided on the original tree.
+            if counts[parent] == 1:
                 if role == _PARBLOCK and parent_role == _STAGE:
                     remap[t] = parent
-                elif role == _STAGE and parent_role == _BRANCH and names.get(parent) == stage.name:
+                elif role == _STAGE and parent_role == _BRANCH and self._name(parent) == stage.name:
                     remap[t] = parent
                     if did_not_run:
                         forced[parent] = stage.skipped
@@ -660,13 +721,11 @@ class RunAnalysis:
         success = Status.SUCCESS
         now = self._now
         run_end = run_end_ms(self.run) if self._complete else now
-        i = -1
-        for kind in self._kinds:
-            i += 1
-            if kind is not _ATOM:
-                continue
+        not_exec = self._not_exec
+        make = tuple.__new__  # StepInfo is a named tuple: build it without the Python-level __new__
+        for i in self._atoms:
             # Jenkins' chunk timing of a one-node chunk: it ends where the next node starts.
-            if i in self._not_exec:
+            if i in not_exec:
                 start: int | None = 0
                 total: int | None = 0
                 paused = 0
@@ -682,9 +741,9 @@ class RunAnalysis:
             t = tree_parent[i]
             if t >= 0:
                 owner = made[final.get(t, t)]
-                owner.steps.append(StepInfo(nodes[i], status, start, total, paused, owner.id))
+                owner.steps.append(make(StepInfo, (nodes[i], status, start, total, paused, owner.id)))
             else:
-                loose.append(StepInfo(nodes[i], status, start, total, paused, None))
+                loose.append(make(StepInfo, (nodes[i], status, start, total, paused, None)))
 
     # -- public API -----------------------------------------------------------------------
 
