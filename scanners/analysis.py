@@ -112,6 +112,14 @@ _ATOM = NodeKind.ATOM
 _FLOW_START = NodeKind.FLOW_START
 
 
+def _raise_duplicate(nodes: list[FlowNode]) -> None:
+    seen: set[str] = set()
+    for node in nodes:
+        if node.id in seen:
+            raise CorruptGraphError(f"node {node.id} appears twice in the storage", node_id=node.id)
+        seen.add(node.id)
+
+
 class _Reorder(Exception):
     """Storage order is not creation order (a parent came after its child)."""
 
@@ -180,10 +188,10 @@ class RunAnalysis:
         "_encl",
         "_ends",
         "_errors",
+        "_flow_start_pos",
         "_head_pos",
         "_heads",
         "_input_pause",
-        "_kinds",
         "_names",
         "_nodes",
         "_not_exec",
@@ -232,8 +240,7 @@ class RunAnalysis:
     def _scan(self, nodes: list[FlowNode]) -> None:
         n = len(nodes)
         self._nodes = nodes
-        pos: dict[str, int] = {}
-        kinds: list[NodeKind] = [_ATOM] * n
+        flow_start = -1
         start_ms: list[int | None] = [None] * n
         encl = [-1] * n
         tree = [-1] * n  # nearest enclosing stage/branch/parallel position
@@ -256,12 +263,12 @@ class RunAnalysis:
         code_of = _ACTION_CODES.get
         timing_cls = TimingAction
         now = self._now
+        pos: dict[str, int] = {}
         i = -1
         for node in nodes:
             i += 1
             pos[node.id] = i
             kind = node.kind
-            kinds[i] = kind
             thread = body = False
             for action in node._actions:  # the tuple itself: this loop runs for every action of every node
                 cls = type(action)
@@ -306,7 +313,7 @@ class RunAnalysis:
             if parents:
                 first = pos.get(parents[0], -1)
                 if first < 0:
-                    raise _Reorder
+                    raise _Reorder  # a parent that comes later (or is missing): sort, or report it
                 after[first] = i  # the node after an atom or a block end (they have one child)
                 if len(parents) > 1:
                     for parent_id in parents[1:]:
@@ -321,8 +328,7 @@ class RunAnalysis:
                     atoms.append(i)
                 if first < 0:
                     raise CorruptGraphError(f"node {node.id} has no parents; only the flow start may", node_id=node.id)
-                pk = kinds[first]
-                e = first if (pk is _BLOCK_START or pk is _FLOW_START) else encl[first]
+                e = first if roles[first] >= 0 else encl[first]  # the parent opens a block, or shares ours
                 if kind is _BLOCK_START:
                     if thread:
                         role = _BRANCH
@@ -337,11 +343,12 @@ class RunAnalysis:
             elif kind is _FLOW_START:
                 e = -1
                 roles[i] = _STEPS
+                flow_start = i
                 block_starts.append(i)
             else:
                 start_id = node.start_id
-                s = pos.get(start_id) if start_id is not None else None
-                if s is None:
+                s = pos.get(start_id, -1) if start_id is not None else -1
+                if s < 0:
                     raise _Reorder
                 if roles[s] < 0:
                     raise CorruptGraphError(
@@ -358,17 +365,13 @@ class RunAnalysis:
             if e >= 0:
                 tree[i] = e if roles[e] else tree[e]
         if len(pos) != n:
-            seen: set[str] = set()
-            for node in nodes:
-                if node.id in seen:
-                    raise CorruptGraphError(f"node {node.id} appears twice in the storage", node_id=node.id)
-                seen.add(node.id)
+            _raise_duplicate(nodes)
         self._names = names
         self._tree_positions = tree_positions
         self._block_starts = block_starts
         self._atoms = atoms
+        self._flow_start_pos = flow_start
         self._pos = pos
-        self._kinds = kinds
         self._start_ms = start_ms
         self._encl = encl
         self._tree_parent = tree
@@ -474,7 +477,7 @@ class RunAnalysis:
     def _last_status(self, last: int) -> Status:
         if not self._building:
             return Status.from_result(self.run.result)
-        if len(self._heads) > 1 and self._kinds[last] is _BLOCK_END:
+        if len(self._heads) > 1 and last in self._starts:
             start = self._starts[last]
             if self._roles[start] == _BRANCH:
                 worst = self._warn_range.get(start, -1)
@@ -483,7 +486,7 @@ class RunAnalysis:
         return self._running_status(last)
 
     def _running_status(self, last: int) -> Status:
-        if self._kinds[last] is _BLOCK_START:
+        if self._roles[last] >= 0:
             state = self._queues.get(last)
             if state is not None:
                 if state is QueueState.QUEUED:
@@ -500,10 +503,10 @@ class RunAnalysis:
             return NOT_RUN
         start_ms = self._start_ms
         end = start_ms[after] if after >= 0 else self._now
-        if self._kinds[last] is _BLOCK_END and self._roles[self._starts[last]] == _BRANCH:
+        if last in self._starts and self._roles[self._starts[last]] == _BRANCH:
             end = start_ms[last]
         run_start = self.run.start_ms
-        start = run_start if self._kinds[first] is _FLOW_START and run_start is not None else start_ms[first]
+        start = run_start if first == self._flow_start_pos and run_start is not None else start_ms[first]
         if after < 0 and self._complete:
             end = run_end_ms(self.run)
         total = end - start if end is not None and start is not None else None
@@ -588,6 +591,7 @@ class RunAnalysis:
 
     def _build_tree(self) -> None:
         nodes, roles, tree_parent, tags = self._nodes, self._roles, self._tree_parent, self._tags
+        names_get = self._names.get
         encl = self._encl
         positions = self._tree_positions  # stages, branches, parallels: creation order
         counts: dict[int, int] = {}  # tree children per tree node (the view's merges need "only child")
@@ -655,7 +659,11 @@ class RunAnalysis:
                     kid = worst.get(t)
                     if kid is not None and kid._value_ > status._value_:
                         status = kid
-                name = self._name(t)
+                # Inlined _name(): a branch start's naming action is its ThreadNameAction.
+                named = names_get(t)
+                name = None if named is None else (named.thread_name if role == _BRANCH else named.display_name)  # type: ignore[attr-defined]
+                if name is None:
+                    name = nodes[t].display_name
                 stage = _make_stage(
                     nodes[t].id,
                     name,
@@ -762,7 +770,7 @@ class RunAnalysis:
         cached = self._cache_status.get(i)
         if cached is not None:
             return cached
-        kind = self._kinds[i]
+        kind = self._nodes[i].kind
         if kind is _ATOM:
             status = self._step_status(i)
         elif kind is NodeKind.FLOW_START or kind is NodeKind.FLOW_END:
@@ -784,7 +792,7 @@ class RunAnalysis:
         cached = self._cache_timing.get(i)
         if cached is not None:
             return cached
-        kind = self._kinds[i]
+        kind = self._nodes[i].kind
         if kind is _ATOM:
             timing = self._chunk_timing(i, i, self._after[i], self._pause.get(i, 0))
         elif kind is NodeKind.FLOW_START or kind is NodeKind.FLOW_END:
@@ -830,10 +838,7 @@ class RunAnalysis:
         return self._chunk_timing(flow_start, last, -1, self._pause_range.get(flow_start, 0))
 
     def _flow_start(self) -> int:
-        for i, kind in enumerate(self._kinds):
-            if kind is _FLOW_START:
-                return i
-        return -1
+        return self._flow_start_pos
 
     def stage(self, node_id: str) -> StageNode:
         """The :class:`StageNode` with this id (merged-away nodes included)."""
