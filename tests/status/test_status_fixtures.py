@@ -3,8 +3,8 @@
 The expected numbers are read off the fixture files by hand (TimingAction start times,
 build.xml startTime/duration/result), e.g. stage ``foo`` of the legacy declarative run starts at
 its body node 4 (1497369396926) and ends when its outer end node 7 starts (1497369397027).
-Loading the files is the Jenkins storage issue's job: these tests are skipped until
-``flowgraph.jenkins.load_run`` exists.
+Loading the files is the Jenkins storage issue's job (``flowgraph.jenkins.load_run``); the
+module skips itself if that loader is absent.
 """
 
 from __future__ import annotations
