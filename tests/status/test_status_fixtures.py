@@ -26,7 +26,9 @@ except (AttributeError, ImportError):
 
 
 def build_dir(name: str) -> Path:
-    return next((FIXTURES / name / "jobs").glob("*/builds/1"))
+    found = sorted((FIXTURES / name / "jobs").glob("*/builds/1"))
+    assert found, f"fixture {name!r} not found under {FIXTURES} (tests read ../shared/fixtures in place)"
+    return found[0]
 
 
 def load(name: str) -> Run:
