@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol, overload
 
-from flowgraph.errors import ScanError
+from flowgraph.errors import NodeNotFoundError, ScanError
 from flowgraph.graph import FlowGraph
 from flowgraph.node import FlowNode, NodeKind
 from flowgraph.run import Run
@@ -37,6 +37,11 @@ if TYPE_CHECKING:
 __all__ = ["ForkScanner"]
 
 _FLOW_END = NodeKind.FLOW_END
+_BLOCK_END = NodeKind.BLOCK_END
+_BLOCK_START = NodeKind.BLOCK_START
+_FLOW_START = NodeKind.FLOW_START
+_ATOM = NodeKind.ATOM
+_NORMAL = NodeType.NORMAL
 
 
 class _VisitSimpleChunks:
@@ -252,18 +257,26 @@ class ForkScanner(FlowScanner):
         assert graph is not None
         parent_ids = current.parent_ids
         if len(parent_ids) == 1:
-            parent = self._fetch(parent_ids[0], current.id)
+            # Hot path: kind checks first, so atoms cost no helper calls.
+            pid = parent_ids[0]
+            parent = self._get(pid)
+            if parent is None:
+                raise NodeNotFoundError(pid, referenced_by=current.id)
+            parent_kind = parent.kind
             record = self._parallel
-            if (record is not None and parent.id == record.start.id) or is_parallel_start(parent):
+            if (record is not None and pid == record.start.id) or (
+                (parent_kind is _BLOCK_START or parent_kind is _FLOW_START) and is_parallel_start(parent)
+            ):
                 found = self._hit_parallel_start(parent)
                 if found is not None:
                     self.next_type = NodeType.PARALLEL_START
                     return found
             else:
-                if is_parallel_end(graph, current):
+                kind = current.kind
+                if (kind is _BLOCK_END or kind is _FLOW_END) and is_parallel_end(graph, current):
                     self._hit_parallel_end(current, [parent])  # a one-branch parallel
-                self.next_type = node_type(graph, parent)
-                if parent.id not in self._deny:
+                self.next_type = _NORMAL if parent_kind is _ATOM else node_type(graph, parent)
+                if pid not in self._deny:
                     return parent
         elif parent_ids:
             if not is_parallel_end(graph, current):
