@@ -4,9 +4,10 @@ Use it when blocks must come out in order (``reference/scanners.md`` §5). For a
 build or a single head it guarantees: every node exactly once; every branch of a parallel
 before the parallel's start; every block end before its start; branches **last declared
 first**. With several heads (a running build) the walk starts at the parallels the heads are
-in (see :mod:`scanners._fork_heads`) and visits the **first head first**; Jenkins documents
-anomalies there with nested parallels (duplicates, skips), which this port reproduces rather
-than fixes, so results stay comparable.
+in (see :mod:`scanners._fork_heads`) and usually visits the **first head first** (tails are
+listed in the order the heads' walks meet, so a shallower branch can come first); Jenkins
+documents anomalies there with nested parallels (duplicates, skips, unstable branch order),
+which this port reproduces rather than fixes, so results stay comparable.
 
 The scanner classifies nodes for parallels (:class:`NodeType`) and tracks, one node ahead,
 the parallel being walked: right after a node is handed out, :attr:`ForkScanner.current_type`

@@ -207,6 +207,7 @@ def test_heads_deduplicated_and_visited_first(cls: type[FlowScanner], simple: Fl
 def test_heads_as_graph_node_ids_and_single_node(simple: FlowGraph) -> None:
     s = DepthFirstScanner(simple)
     assert ids(s.all_nodes(simple)) == ids(s.all_nodes(simple.node("15"))) == ids(s.all_nodes(["15"]))
+    assert ids(s.all_nodes("15", "9")) == ids(s.all_nodes(["15"], [simple.node("9")]))  # one id, not characters
 
 
 def test_nodes_without_graph_is_scan_error(simple: FlowGraph) -> None:
@@ -377,3 +378,74 @@ def test_unfinished_run_with_two_heads() -> None:
     # deny the parallel start: each branch is walked, nothing before it
     assert " ".join(ids(ForkScanner().all_nodes(g, ["4"]))) == "8 6 10 9 7"
     assert " ".join(ids(DepthFirstScanner().all_nodes(g, ["4"]))) == "8 6 10 9 7"
+
+
+def test_fork_heads_without_common_parallel_is_scan_error(simple: FlowGraph) -> None:
+    with pytest.raises(ScanError, match="no common ancestor"):
+        ForkScanner(simple).setup([simple.node("3"), simple.node("2")])
+
+
+def test_block_hopping_start_end_loop_is_cycle_error() -> None:
+    from flowgraph import GraphCycleError, MemoryNodeStorage
+
+    nodes = [
+        FlowNode("2", NodeKind.FLOW_START),
+        FlowNode("3", NodeKind.BLOCK_END, ("4",), start_id="4"),  # hand-edited: a start that follows its end
+        FlowNode("4", NodeKind.BLOCK_START, ("3",)),
+        FlowNode("5", NodeKind.ATOM, ("3",)),
+    ]
+    g = FlowGraph(MemoryNodeStorage(nodes), heads=["5"])
+    with pytest.raises(GraphCycleError):
+        LinearBlockHoppingScanner().all_nodes(g)
+
+
+def test_depth_first_storage_reads_are_exact(simple: FlowGraph) -> None:
+    """One read per non-denied parent edge, reported to the storage even though the walk reads in bulk."""
+    from collections.abc import Iterator
+
+    from flowgraph import MemoryNodeStorage, NodeStorage
+
+    store = simple.storage
+    assert isinstance(store, MemoryNodeStorage)
+    head, three = simple.node("15"), simple.node("3")
+    store.reads = 0
+    DepthFirstScanner(simple).all_nodes(head)
+    # parents read: 15, 14, 13 (two), 9, 8, 6, 4, 3, 12, 11, 10, 7 (its parent 4 is read, then skipped)
+    assert store.reads == 13
+    store.reads = 0
+    s = DepthFirstScanner(simple)
+    assert s.find_first_match(head, lambda n: n.id == "13").id == "13"  # type: ignore[union-attr]
+    s.setup(three)  # the abandoned walk is closed and reports what it read: 15, 14, 13 (two)
+    assert store.reads == 4
+
+    class Counting(NodeStorage):
+        """A storage that counts in get_node and keeps the default bulk reader."""
+
+        def __init__(self, nodes: list[FlowNode]) -> None:
+            self.nodes = {n.id: n for n in nodes}
+            self.count = 0
+
+        def get_node(self, node_id: str) -> FlowNode | None:
+            self.count += 1
+            return self.nodes.get(node_id)
+
+        def store_node(self, node: FlowNode, *, delay: bool = False) -> None:
+            self.nodes[node.id] = node
+
+        def flush(self) -> None:
+            return None
+
+        def is_persisted_fully(self) -> bool:
+            return True
+
+        def node_ids(self) -> Iterator[str]:
+            return iter(list(self.nodes))
+
+        def __len__(self) -> int:
+            return len(self.nodes)
+
+    counting = Counting(list(simple))
+    other = FlowGraph(counting, heads=["15"])
+    counting.count = 0
+    assert " ".join(ids(DepthFirstScanner().all_nodes(other))) == "15 14 13 9 8 6 4 3 2 12 11 10 7"
+    assert counting.count == 13 + 1  # the parent edges, plus the head itself
