@@ -249,3 +249,35 @@ def test_memory_chunks() -> None:
         par.branches["z"] = chunk  # type: ignore[index]
     copy = par.copy()
     assert copy == par and copy is not par
+
+
+def test_one_branch_parallel_callbacks() -> None:
+    b = GraphBuilder()
+    with b.parallel("only") as par, par.branch("only"):
+        b.step("sh", script="x")
+    g = b.build().graph
+    # 2 start; 3 parallel; 5 branch start; 6 sh; 7 branch end; 8 parallel end (one parent); 9 flow end
+    assert g.node("8").parent_ids == ("7",) and g.node("8").start_id == "3" and g.node("5").parent_ids == ("3",)
+    rec = Recorder()
+    ForkScanner.visit_simple_chunks(g, rec, BlockChunkFinder())
+    assert rec.calls == [
+        ("chunk_end", "9", None),
+        ("chunk_end", "8", "9"),
+        ("parallel_end", "3", "8"),  # the end is found through its start (it has one parent)
+        ("chunk_end", "7", "8"),
+        ("branch_end", "3", "7"),
+        ("atom", "5", "6", "7"),
+        ("chunk_start", "5", "3"),
+        ("branch_start", "3", "5"),
+        ("chunk_start", "3", "2"),
+        ("parallel_start", "3", "5"),
+        ("chunk_start", "2", None),
+    ]
+
+
+def test_parallel_end_with_every_branch_denied() -> None:
+    g = graph_from(SIMPLE_PARALLEL)
+    rec = Recorder()
+    ForkScanner.visit_simple_chunks([g.node("13")], rec, BlockChunkFinder(), ["9", "12"], graph=g)
+    # no parallel is registered, so parallel_end names the end's own start
+    assert rec.calls == [("chunk_end", "13", None), ("parallel_end", "4", "13")]

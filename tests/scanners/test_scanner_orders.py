@@ -43,6 +43,14 @@ def test_depth_first_nested_parallel() -> None:
     assert order(DepthFirstScanner(g), g, "25") == "25 24 23 9 8 6 4 3 2 22 21 17 16 14 12 11 10 7 20 19 18 15"
 
 
+def test_depth_first_first_head_is_not_marked_visited(simple: FlowGraph) -> None:
+    # the first head is popped without being recorded, so reaching block start 4 again from
+    # branch 1 returns it and atom 3 a second time; the walk stops at the flow start 2, a block
+    # start already recorded. A head popped from the stack later is never re-checked.
+    assert order(DepthFirstScanner(simple), simple, ["4", "9"]) == "4 3 2 9 8 6 4 3"
+    assert order(DepthFirstScanner(simple), simple, ["9", "4"]) == "9 8 6 4 3 2 4 3"
+
+
 def test_depth_first_only_dedups_block_starts(simple: FlowGraph) -> None:
     # heads 9 and its ancestor 8: 8 is popped from the stack again (not re-checked), its parent 6 is
     # a visited block start, so the second walk stops right there.
