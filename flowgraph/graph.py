@@ -58,7 +58,16 @@ class FlowGraph:
         are computed in one pass as the nodes that are nobody's parent, in storage order.
     """
 
-    __slots__ = ("_children", "_flow_start_id", "_head_ids", "_listeners", "_lookup", "storage")
+    __slots__ = (
+        "_children",
+        "_flow_start_id",
+        "_head_keys",
+        "_head_order",
+        "_listeners",
+        "_lookup",
+        "_next_head_key",
+        "storage",
+    )
 
     def __init__(self, storage: NodeStorage | None = None, heads: Iterable[str] | None = None) -> None:
         self.storage: NodeStorage = storage if storage is not None else MemoryNodeStorage()
@@ -67,12 +76,30 @@ class FlowGraph:
         self._children: dict[str, list[str]] | None = None
         self._lookup = EnclosingBlockLookup(self, ends_complete=empty)
         self._flow_start_id: str | None = None
+        self._head_keys: dict[str, int] = {}
+        self._head_order: list[str] | None = None
+        self._next_head_key = 0
         if heads is not None:
-            self._head_ids = list(dict.fromkeys(heads))
-        elif empty:
-            self._head_ids = []
-        else:
-            self._head_ids = self._compute_heads()
+            self._reset_heads(heads)
+        elif not empty:
+            self._reset_heads(self._compute_heads())
+
+    # Heads are kept as id -> order key, so that advancing a head is O(1) however many branches
+    # are open (a list would cost O(heads) per node: quadratic for deeply nested parallels). A new
+    # node takes the key of its earliest parent head (its place in the order), or a new last key.
+
+    def _reset_heads(self, head_ids: Iterable[str]) -> None:
+        self._head_keys = {head_id: key for key, head_id in enumerate(dict.fromkeys(head_ids))}
+        self._next_head_key = len(self._head_keys)
+        self._head_order = None
+
+    @property
+    def _head_ids(self) -> list[str]:
+        order = self._head_order
+        if order is None:
+            keys = self._head_keys
+            order = self._head_order = sorted(keys, key=keys.__getitem__)
+        return order
 
     # -- building -----------------------------------------------------------------------
 
@@ -124,17 +151,14 @@ class FlowGraph:
             listener.on_new_node(node)
 
     def _advance_heads(self, node: FlowNode) -> None:
-        heads = self._head_ids
-        position = None
-        for parent_id in node.parent_ids:
-            if parent_id in heads:
-                index = heads.index(parent_id)
-                position = index if position is None else min(position, index)
-                heads.remove(parent_id)
-        if position is None:
-            heads.append(node.id)
+        keys = self._head_keys
+        taken = [keys.pop(parent_id) for parent_id in node.parent_ids if parent_id in keys]
+        if taken:
+            keys[node.id] = min(taken)
         else:
-            heads.insert(position, node.id)
+            keys[node.id] = self._next_head_key
+            self._next_head_key += 1
+        self._head_order = None
 
     def save_node(self, node: FlowNode, *, delay: bool = False) -> None:
         """Store an existing node again after its actions changed (Jenkins' ``FlowNode.save``)."""
@@ -150,7 +174,7 @@ class FlowGraph:
 
     def set_heads(self, head_ids: Iterable[str]) -> None:
         """Replace the heads (e.g. when loading an execution record)."""
-        self._head_ids = list(dict.fromkeys(head_ids))
+        self._reset_heads(head_ids)
 
     # -- access -------------------------------------------------------------------------
 
@@ -279,7 +303,7 @@ class FlowGraph:
             return False
         if node.is_block_start:
             return self._lookup.end_of(node) is None
-        return node.id in self._head_ids
+        return node.id in self._head_keys
 
     # -- whole-graph checks -------------------------------------------------------------
 

@@ -40,10 +40,10 @@ __all__ = ["FlowScanner", "Filterator", "Heads", "NodeRefs", "Predicate"]
 
 _T = TypeVar("_T")
 
-Heads: TypeAlias = FlowGraph | Run | FlowNode | Iterable[FlowNode | str] | None
+Heads: TypeAlias = FlowGraph | Run | FlowNode | str | Iterable[FlowNode | str] | None
 """What a scanner can start from: nodes (or their ids), one node, a graph or a run (current heads)."""
 
-NodeRefs: TypeAlias = FlowNode | Iterable[FlowNode | str] | None
+NodeRefs: TypeAlias = FlowNode | str | Iterable[FlowNode | str] | None
 """A deny list: nodes or node ids (only membership matters)."""
 
 Predicate: TypeAlias = Callable[[FlowNode], bool]
@@ -181,6 +181,9 @@ class FlowScanner(ABC):
         if not filtered:
             return False
         assert graph is not None
+        close = getattr(self._walk, "close", None)
+        if close is not None:
+            close()  # finish the previous walk (it reports its storage reads)
         self.graph = graph
         self._get = graph.storage.get_node
         self._deny = deny
@@ -197,7 +200,7 @@ class FlowScanner(ABC):
             source = _graph_of(heads)
             return source, list(source.heads)
         graph = self.graph
-        items: Iterable[FlowNode | str] = (heads,) if isinstance(heads, FlowNode) else heads
+        items: Iterable[FlowNode | str] = (heads,) if isinstance(heads, (FlowNode, str)) else heads
         nodes: list[FlowNode] = []
         for item in items:
             if isinstance(item, FlowNode):
@@ -333,6 +336,8 @@ def _ids_of(nodes: NodeRefs, graph: FlowGraph | None) -> frozenset[str] | set[st
         return frozenset()
     if isinstance(nodes, FlowNode):
         return frozenset((nodes.id,))
+    if isinstance(nodes, str):
+        return frozenset((nodes,))
     ids: set[str] = set()
     for item in nodes:
         if isinstance(item, FlowNode):

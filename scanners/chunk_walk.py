@@ -111,15 +111,17 @@ def visit_simple_chunks(scanner: ForkScanner, visitor: SimpleChunkVisitor, finde
             last = find_last_running_node(scanner.current_parallel_heads())
             if last is not None:
                 visitor.parallel_end(pstart, last, scanner)
-        while True:
-            current, lookahead = scanner.current, scanner.next_node
-            if lookahead is None:
-                return
-            prev = current if current is not None and current.id != lookahead.id else None
-            cur = next(scanner)
+        current, lookahead = scanner.current, scanner.next_node
+        if lookahead is None:
+            return
+        prev = current if current is not None and current.id != lookahead.id else None
+        normal = NodeType.NORMAL
+        for cur in scanner:
             nxt = scanner.next_node
             fire_chunk_callbacks(nxt, cur, prev, visitor, finder, scanner)
-            fire_parallel_callbacks(nxt, cur, prev, visitor, scanner)
+            if scanner.current_type is not normal:
+                fire_parallel_callbacks(nxt, cur, prev, visitor, scanner)
+            prev = cur
     finally:
         if lent:
             finder.graph = None

@@ -71,8 +71,11 @@ class DepthFirstScanner(FlowScanner):
         return True
 
     def _depth_first(self, first: FlowNode, limit: int) -> Iterator[FlowNode]:
-        # Hot loop: locals only, identity checks on kinds, one storage read per parent edge.
-        get = self._get
+        # Hot loop: locals only, identity checks on kinds, one storage read per parent edge
+        # through the storage's bulk reader; the reads are reported when the walk ends or closes.
+        assert self.graph is not None
+        storage = self.graph.storage
+        get = storage.bulk_reader()
         deny = self._deny
         visited = self._visited
         stack = self._stack
@@ -82,42 +85,48 @@ class DepthFirstScanner(FlowScanner):
         flow_start = _FLOW_START
         nxt: FlowNode | None = first
         cur = first
-        for _ in range(limit):
-            cur = nxt  # type: ignore[assignment]
-            parent_ids = cur.parent_ids
-            nxt = None
-            if len(parent_ids) == 1:
-                pid = parent_ids[0]
-                if pid not in deny:
-                    parent = get(pid)
-                    if parent is None:
-                        raise NodeNotFoundError(pid, referenced_by=cur.id)
-                    kind = parent.kind
-                    if kind is block_start or kind is flow_start:
-                        if pid not in visited:
-                            visited.add(pid)
+        reads = 0
+        try:
+            for _ in range(limit):
+                cur = nxt  # type: ignore[assignment]
+                parent_ids = cur.parent_ids
+                nxt = None
+                if len(parent_ids) == 1:
+                    pid = parent_ids[0]
+                    if pid not in deny:
+                        parent = get(pid)
+                        reads += 1
+                        if parent is None:
+                            raise NodeNotFoundError(pid, referenced_by=cur.id)
+                        kind = parent.kind
+                        if kind is block_start or kind is flow_start:
+                            if pid not in visited:
+                                visited.add(pid)
+                                nxt = parent
+                        else:
                             nxt = parent
-                    else:
-                        nxt = parent
-            elif parent_ids:
-                for pid in reversed(parent_ids):
-                    if pid in deny:
-                        continue
-                    parent = get(pid)
-                    if parent is None:
-                        raise NodeNotFoundError(pid, referenced_by=cur.id)
-                    kind = parent.kind
-                    if (kind is block_start or kind is flow_start) and pid in visited:
-                        continue
-                    push(parent)
-            if nxt is None and stack:
-                nxt = pop()
-                kind = nxt.kind
-                if kind is block_start or kind is flow_start:
-                    visited.add(nxt.id)
-            self._current = cur
-            self._next = nxt
-            yield cur
-            if nxt is None:
-                return
-        raise cycle_error(cur, limit)
+                elif parent_ids:
+                    for pid in reversed(parent_ids):
+                        if pid in deny:
+                            continue
+                        parent = get(pid)
+                        reads += 1
+                        if parent is None:
+                            raise NodeNotFoundError(pid, referenced_by=cur.id)
+                        kind = parent.kind
+                        if (kind is block_start or kind is flow_start) and pid in visited:
+                            continue
+                        push(parent)
+                if nxt is None and stack:
+                    nxt = pop()
+                    kind = nxt.kind
+                    if kind is block_start or kind is flow_start:
+                        visited.add(nxt.id)
+                self._current = cur
+                self._next = nxt
+                yield cur
+                if nxt is None:
+                    return
+            raise cycle_error(cur, limit)
+        finally:
+            storage.note_reads(reads)

@@ -4,9 +4,10 @@ Use it when blocks must come out in order (``reference/scanners.md`` §5). For a
 build or a single head it guarantees: every node exactly once; every branch of a parallel
 before the parallel's start; every block end before its start; branches **last declared
 first**. With several heads (a running build) the walk starts at the parallels the heads are
-in (see :mod:`scanners._fork_heads`) and visits the **first head first**; Jenkins documents
-anomalies there with nested parallels (duplicates, skips), which this port reproduces rather
-than fixes, so results stay comparable.
+in (see :mod:`scanners._fork_heads`) and usually visits the **first head first** (tails are
+listed in the order the heads' walks meet, so a shallower branch can come first); Jenkins
+documents anomalies there with nested parallels (duplicates, skips, unstable branch order),
+which this port reproduces rather than fixes, so results stay comparable.
 
 The scanner classifies nodes for parallels (:class:`NodeType`) and tracks, one node ahead,
 the parallel being walked: right after a node is handed out, :attr:`ForkScanner.current_type`
@@ -21,7 +22,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol, overload
 
-from flowgraph.errors import ScanError
+from flowgraph.errors import NodeNotFoundError, ScanError
 from flowgraph.graph import FlowGraph
 from flowgraph.node import FlowNode, NodeKind
 from flowgraph.run import Run
@@ -37,6 +38,11 @@ if TYPE_CHECKING:
 __all__ = ["ForkScanner"]
 
 _FLOW_END = NodeKind.FLOW_END
+_BLOCK_END = NodeKind.BLOCK_END
+_BLOCK_START = NodeKind.BLOCK_START
+_FLOW_START = NodeKind.FLOW_START
+_ATOM = NodeKind.ATOM
+_NORMAL = NodeType.NORMAL
 
 
 class _VisitSimpleChunks:
@@ -252,18 +258,26 @@ class ForkScanner(FlowScanner):
         assert graph is not None
         parent_ids = current.parent_ids
         if len(parent_ids) == 1:
-            parent = self._fetch(parent_ids[0], current.id)
+            # Hot path: kind checks first, so atoms cost no helper calls.
+            pid = parent_ids[0]
+            parent = self._get(pid)
+            if parent is None:
+                raise NodeNotFoundError(pid, referenced_by=current.id)
+            parent_kind = parent.kind
             record = self._parallel
-            if (record is not None and parent.id == record.start.id) or is_parallel_start(parent):
+            if (record is not None and pid == record.start.id) or (
+                (parent_kind is _BLOCK_START or parent_kind is _FLOW_START) and is_parallel_start(parent)
+            ):
                 found = self._hit_parallel_start(parent)
                 if found is not None:
                     self.next_type = NodeType.PARALLEL_START
                     return found
             else:
-                if is_parallel_end(graph, current):
+                kind = current.kind
+                if (kind is _BLOCK_END or kind is _FLOW_END) and is_parallel_end(graph, current):
                     self._hit_parallel_end(current, [parent])  # a one-branch parallel
-                self.next_type = node_type(graph, parent)
-                if parent.id not in self._deny:
+                self.next_type = _NORMAL if parent_kind is _ATOM else node_type(graph, parent)
+                if pid not in self._deny:
                     return parent
         elif parent_ids:
             if not is_parallel_end(graph, current):

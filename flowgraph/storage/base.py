@@ -17,7 +17,7 @@ True
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import Enum
 from types import TracebackType
 
@@ -95,6 +95,19 @@ class NodeStorage(ABC):
             node = self.get_node(node_id)
             if node is not None:
                 yield node
+
+    def bulk_reader(self) -> Callable[[str], FlowNode | None]:
+        """A node lookup for hot loops that read many nodes in a row (a scanner's walk).
+
+        By default it is :meth:`get_node`. A storage may hand out something faster that skips
+        its per-read bookkeeping; callers then report how many reads they made through it with
+        :meth:`note_reads`, so counters stay exact.
+        """
+        return self.get_node
+
+    def note_reads(self, count: int) -> None:
+        """Account for ``count`` reads made through :meth:`bulk_reader` (default: nothing to do)."""
+        return None
 
     def close(self) -> None:
         """Flush and release resources; the default only flushes."""

@@ -43,6 +43,14 @@ def test_depth_first_nested_parallel() -> None:
     assert order(DepthFirstScanner(g), g, "25") == "25 24 23 9 8 6 4 3 2 22 21 17 16 14 12 11 10 7 20 19 18 15"
 
 
+def test_depth_first_first_head_is_not_marked_visited(simple: FlowGraph) -> None:
+    # the first head is popped without being recorded, so reaching block start 4 again from
+    # branch 1 returns it and atom 3 a second time; the walk stops at the flow start 2, a block
+    # start already recorded. A head popped from the stack later is never re-checked.
+    assert order(DepthFirstScanner(simple), simple, ["4", "9"]) == "4 3 2 9 8 6 4 3"
+    assert order(DepthFirstScanner(simple), simple, ["9", "4"]) == "9 8 6 4 3 2 4 3"
+
+
 def test_depth_first_only_dedups_block_starts(simple: FlowGraph) -> None:
     # heads 9 and its ancestor 8: 8 is popped from the stack again (not re-checked), its parent 6 is
     # a visited block start, so the second walk stops right there.
@@ -207,6 +215,7 @@ def test_heads_deduplicated_and_visited_first(cls: type[FlowScanner], simple: Fl
 def test_heads_as_graph_node_ids_and_single_node(simple: FlowGraph) -> None:
     s = DepthFirstScanner(simple)
     assert ids(s.all_nodes(simple)) == ids(s.all_nodes(simple.node("15"))) == ids(s.all_nodes(["15"]))
+    assert ids(s.all_nodes("15", "9")) == ids(s.all_nodes(["15"], [simple.node("9")]))  # one id, not characters
 
 
 def test_nodes_without_graph_is_scan_error(simple: FlowGraph) -> None:
@@ -264,3 +273,187 @@ def test_missing_parent_is_node_not_found() -> None:
     for cls in (DepthFirstScanner, LinearScanner, LinearBlockHoppingScanner, ForkScanner):
         with pytest.raises(NodeNotFoundError, match="node 2 not found"):
             cls().all_nodes(g)
+
+
+# -- builder graphs (orders derived by hand from the spec's rules) -----------------------
+
+
+def _two_stages() -> FlowGraph:
+    from flowgraph import GraphBuilder
+
+    b = GraphBuilder()
+    with b.stage("Build"):
+        b.step("sh", script="make")
+    with b.stage("Test"):
+        b.step("sh", script="pytest")
+    g = b.build().graph
+    # 2 start; 3 stage; 4 body Build; 5 sh; 6 end:4; 7 end:3; 8 stage; 9 body Test; 10 sh; 11 end:9; 12 end:8; 13 end
+    assert (g.node("7").start_id, g.node("12").start_id, g.node("13").parent_ids) == ("3", "8", ("12",))
+    return g
+
+
+def test_stage_blocks_all_scanners() -> None:
+    g = _two_stages()
+    down = " ".join(str(i) for i in range(13, 1, -1))
+    for cls in (DepthFirstScanner, LinearScanner, ForkScanner):
+        assert order(cls(g), g, "13") == down
+    s = LinearBlockHoppingScanner(g)
+    assert order(s, g, "13") == ""
+    assert order(s, g, "12") == "2"  # 12 closes 8, whose parent 7 closes 3, whose parent is 2
+    assert order(s, g, "10") == "10 9 8 2"
+
+
+def test_legacy_atom_stages() -> None:
+    from flowgraph import GraphBuilder
+    from scanners import is_stage
+
+    b = GraphBuilder()
+    b.legacy_stage("A")
+    b.step("echo", message="a")
+    b.legacy_stage("B")
+    b.step("sh", script="b")
+    g = b.build().graph
+    for cls in (DepthFirstScanner, LinearScanner, LinearBlockHoppingScanner, ForkScanner):
+        assert order(cls(g), g, "6") == "6 5 4 3 2"
+    assert ids(ForkScanner().filtered_nodes(g, is_stage)) == ["5", "3"]
+
+
+def _parallel_in_parallel() -> FlowGraph:
+    from flowgraph import GraphBuilder
+
+    b = GraphBuilder()
+    b.step("echo", message="before")
+    with b.parallel("outer1", "outer2") as p:
+        with p.branch("outer1"):
+            b.step("sh", script="one")
+        with p.branch("outer2"):
+            with b.parallel("in1", "in2") as q:
+                with q.branch("in1"):
+                    b.step("sh", script="in1")
+                with q.branch("in2"):
+                    b.step("sh", script="in2")
+    b.step("echo", message="after")
+    g = b.build().graph
+    # 3 echo; 4 par; 6/7 branches; 8 sh; 9 end:6; 10 par(7); 12/13 branches; 14 sh; 15 end:12; 16 sh;
+    # 17 end:13; 18 end:10(15,17); 19 end:7; 20 end:4(9,19); 21 echo; 22 flow end
+    assert g.node("20").parent_ids == ("9", "19") and g.node("18").parent_ids == ("15", "17")
+    assert g.node("10").parent_ids == ("7",) and g.node("22").parent_ids == ("21",)
+    return g
+
+
+def test_parallels_in_parallels() -> None:
+    g = _parallel_in_parallel()
+    assert order(DepthFirstScanner(g), g, "22") == "22 21 20 9 8 6 4 3 2 19 18 15 14 12 10 7 17 16 13"
+    assert order(ForkScanner(g), g, "22") == "22 21 20 19 18 17 16 13 15 14 12 10 7 9 8 6 4 3 2"
+    assert order(LinearScanner(g), g, "22") == "22 21 20 9 8 6 4 3 2"
+    s = LinearBlockHoppingScanner(g)
+    assert order(s, g, "21") == "21 3 2"
+    assert order(s, g, "16") == "16 13 10 7 4 3 2"
+    assert order(s, g, "19") == "4 3 2"
+    # deny a node inside an inner branch: only that branch is cut
+    assert order(ForkScanner(g), g, "22", ["15"]) == "22 21 20 19 18 17 16 13 10 7 9 8 6 4 3 2"
+    assert order(DepthFirstScanner(g), g, "22", ["15"]) == "22 21 20 9 8 6 4 3 2 19 18 17 16 13 10 7"
+
+
+def _running_two_heads() -> FlowGraph:
+    from flowgraph import GraphBuilder
+
+    b = GraphBuilder()
+    b.step("echo", message="before")
+    b.begin_parallel("a", "b")
+    b.enter_branch("a")
+    b.step("sh", script="a")
+    b.halt()
+    b.leave_branch()
+    b.enter_branch("b")
+    b.step("sh", script="b1")
+    b.step("sh", script="b2")
+    b.halt()
+    b.leave_branch()
+    run = b.build()
+    assert run.running
+    g = run.graph
+    # 3 echo; 4 par; 6 branch a; 7 branch b; 8 sh(6); 9 sh(7); 10 sh(9)
+    assert g.head_ids == ("8", "10") and g.node("9").parent_ids == ("7",)
+    return g
+
+
+def test_unfinished_run_with_two_heads() -> None:
+    g = _running_two_heads()
+    assert " ".join(ids(ForkScanner().all_nodes(g))) == "8 6 10 9 7 4 3 2"
+    assert " ".join(ids(DepthFirstScanner().all_nodes(g))) == "8 6 4 3 2 10 9 7"
+    assert " ".join(ids(LinearScanner().all_nodes(g))) == "8 6 4 3 2"
+    # deny the parallel start: each branch is walked, nothing before it
+    assert " ".join(ids(ForkScanner().all_nodes(g, ["4"]))) == "8 6 10 9 7"
+    assert " ".join(ids(DepthFirstScanner().all_nodes(g, ["4"]))) == "8 6 10 9 7"
+
+
+def test_fork_heads_without_common_parallel_is_scan_error(simple: FlowGraph) -> None:
+    with pytest.raises(ScanError, match="no common ancestor"):
+        ForkScanner(simple).setup([simple.node("3"), simple.node("2")])
+
+
+def test_block_hopping_start_end_loop_is_cycle_error() -> None:
+    from flowgraph import GraphCycleError, MemoryNodeStorage
+
+    nodes = [
+        FlowNode("2", NodeKind.FLOW_START),
+        FlowNode("3", NodeKind.BLOCK_END, ("4",), start_id="4"),  # hand-edited: a start that follows its end
+        FlowNode("4", NodeKind.BLOCK_START, ("3",)),
+        FlowNode("5", NodeKind.ATOM, ("3",)),
+    ]
+    g = FlowGraph(MemoryNodeStorage(nodes), heads=["5"])
+    with pytest.raises(GraphCycleError):
+        LinearBlockHoppingScanner().all_nodes(g)
+
+
+def test_depth_first_storage_reads_are_exact(simple: FlowGraph) -> None:
+    """One read per non-denied parent edge, reported to the storage even though the walk reads in bulk."""
+    from collections.abc import Iterator
+
+    from flowgraph import MemoryNodeStorage, NodeStorage
+
+    store = simple.storage
+    assert isinstance(store, MemoryNodeStorage)
+    head, three = simple.node("15"), simple.node("3")
+    store.reads = 0
+    DepthFirstScanner(simple).all_nodes(head)
+    # parents read: 15, 14, 13 (two), 9, 8, 6, 4, 3, 12, 11, 10, 7 (its parent 4 is read, then skipped)
+    assert store.reads == 13
+    store.reads = 0
+    s = DepthFirstScanner(simple)
+    assert s.find_first_match(head, lambda n: n.id == "13").id == "13"  # type: ignore[union-attr]
+    s.setup(three)  # the abandoned walk is closed and reports what it read: 15, 14, 13 (two)
+    assert store.reads == 4
+
+    class Counting(NodeStorage):
+        """A storage that counts in get_node and keeps the default bulk reader."""
+
+        def __init__(self, nodes: list[FlowNode]) -> None:
+            self.nodes = {n.id: n for n in nodes}
+            self.count = 0
+
+        def get_node(self, node_id: str) -> FlowNode | None:
+            self.count += 1
+            return self.nodes.get(node_id)
+
+        def store_node(self, node: FlowNode, *, delay: bool = False) -> None:
+            self.nodes[node.id] = node
+
+        def flush(self) -> None:
+            return None
+
+        def is_persisted_fully(self) -> bool:
+            return True
+
+        def node_ids(self) -> Iterator[str]:
+            return iter(list(self.nodes))
+
+        def __len__(self) -> int:
+            return len(self.nodes)
+
+    counting = Counting(list(simple))
+    other = FlowGraph(counting, heads=["15"])
+    counting.count = 0
+    assert " ".join(ids(DepthFirstScanner().all_nodes(other))) == "15 14 13 9 8 6 4 3 2 12 11 10 7"
+    assert counting.count == 13 + 1  # the parent edges, plus the head itself
