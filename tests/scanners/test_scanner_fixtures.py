@@ -10,10 +10,12 @@ Expected orders are derived from the spec's rules on that structure.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from jenkins_fixture import FIXTURES, read_build
 
 from flowgraph import FlowGraph
+from flowgraph.jenkins import load_run
 from scanners import (
     DepthFirstScanner,
     ForkScanner,
@@ -26,12 +28,13 @@ from scanners import (
     is_stage,
 )
 
+FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "jenkins"
 BUILD = FIXTURES / "legacy-declarative-parallel-completed" / "jobs" / "ptest1" / "builds" / "1" / "workflow"
 
 
 @pytest.fixture(scope="module")
 def graph() -> FlowGraph:
-    g = read_build(BUILD)
+    g = load_run(BUILD.parent).graph
     g.validate()
     assert len(g) == 36 and g.head_ids == ("38",) and "13" not in g
     return g
