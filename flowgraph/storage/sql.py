@@ -42,7 +42,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
 from flowgraph.actions import ErrorAction, action_from_dict, action_to_dict
-from flowgraph.errors import FormatError, NodeNotFoundError, StorageError
+from flowgraph.errors import FormatError, StorageError
 from flowgraph.execution import FlowExecution
 from flowgraph.node import FlowNode, NodeKind
 from flowgraph.result import Result
@@ -139,15 +139,21 @@ class SqlNodeStorage(NodeStorage):
         self.engine = engine if engine is not None else make_engine(parsed, durability)
         self._lock = threading.RLock()
         self._pending: dict[str, FlowNode] = {}
+        self._rows: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {}
         self._cache: dict[str, FlowNode] = {}
         self._seq: dict[str, int] = {}
         self.reads = 0
         self.commits = 0
-        ensure_schema(self.engine, self.url)
-        with self._guard("read the node ids of"), self.engine.connect() as conn:
-            query = select(nodes.c.node_id, nodes.c.seq).where(nodes.c.execution_id == execution_id)
-            for node_id, seq in conn.execute(query.order_by(nodes.c.seq)):
-                self._seq[node_id] = int(seq)
+        try:
+            ensure_schema(self.engine, self.url)
+            with self._guard("read the node ids of"), self.engine.connect() as conn:
+                query = select(nodes.c.node_id, nodes.c.seq).where(nodes.c.execution_id == execution_id)
+                for node_id, seq in conn.execute(query.order_by(nodes.c.seq)):
+                    self._seq[node_id] = int(seq)
+        except BaseException:
+            if self._own_engine:
+                self.engine.dispose()
+            raise
         self._next_seq = max(self._seq.values(), default=0) + 1
 
     # -- errors -------------------------------------------------------------------------
@@ -230,10 +236,21 @@ class SqlNodeStorage(NodeStorage):
     # -- writing ------------------------------------------------------------------------
 
     def store_node(self, node: FlowNode, *, delay: bool = False) -> None:
+        """Encode now (a node that cannot be stored is refused here, not at flush), write at flush."""
         with self._lock:
-            if node.id not in self._seq:
+            is_new = node.id not in self._seq
+            if is_new:
                 self._seq[node.id] = self._next_seq
+            now = _now_ms()
+            try:
+                rows = (self._encode(node, now), self._step_row(node, now))
+            except StorageError:
+                if is_new:
+                    del self._seq[node.id]
+                raise
+            if is_new:
                 self._next_seq += 1
+            self._rows[node.id] = rows
             self._pending[node.id] = node
             self._cache[node.id] = node
             if not delay:
@@ -251,10 +268,9 @@ class SqlNodeStorage(NodeStorage):
             self._write(execution)
 
     def _write(self, execution: FlowExecution | None) -> None:
-        pending = sorted(self._pending.values(), key=lambda n: self._seq[n.id])
-        now = _now_ms()
-        node_rows = [self._encode(node, now) for node in pending]
-        step_rows = [row for row in (self._step_row(node, now) for node in pending) if row is not None]
+        order = sorted(self._pending, key=self._seq.__getitem__)
+        node_rows = [self._rows[i][0] for i in order]
+        step_rows = [row for row in (self._rows[i][1] for i in order) if row is not None]
         with self._guard("write"), self.engine.begin() as conn:
             _upsert(conn, nodes, node_rows, ("execution_id", "node_id"))
             _upsert(conn, steps, step_rows, ("execution_id", "name"))
@@ -262,6 +278,7 @@ class SqlNodeStorage(NodeStorage):
                 _upsert(conn, executions, [self._execution_row(execution)], ("id",))
         self.commits += 1
         self._pending.clear()
+        self._rows.clear()
 
     def _dumps(self, value: Any, node_id: str | None, what: str) -> str:
         try:
@@ -437,8 +454,8 @@ def open_sql(url: str | Path, *, durability: Durability | None = None) -> SqlNod
         found = list_executions(base)
         if len(found) != 1:
             names = ", ".join(str(e.id) for e in found) or "none"
-            raise NodeNotFoundError(
-                "execution", referenced_by=f"{base} (it holds {len(found)} executions: {names}; add #<id> to the URL)"
+            raise StorageError(
+                f"{base} holds {len(found)} executions ({names}); add #<execution id> to the URL", path=base
             )
         execution_id = str(found[0].id)
     store = SqlNodeStorage(base, execution_id, durability=durability or Durability.MAX_SURVIVABILITY)
