@@ -226,7 +226,7 @@ def test_bad_urls_and_missing_executions_are_typed(tmp_path: Path) -> None:
 
 
 def test_a_deep_graph_round_trips_with_one_read_per_node(tmp_path: Path) -> None:
-    depth = 20_000
+    depth = 10_000
     builder = GraphBuilder()
     for i in range(depth):
         builder.begin_stage(f"s{i}")

@@ -54,7 +54,7 @@ CommitHook = Callable[[list[str]], None]
 def error_action(exc: BaseException) -> ErrorAction:
     """The ErrorAction recording a Python exception (type, message, stack as text)."""
     cls = type(exc)
-    name = cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    name = f"{cls.__module__}.{cls.__qualname__}"  # fully qualified, as Jenkins records Java class names
     stack = "".join(traceback.format_exception(exc)).rstrip("\n")
     return ErrorAction(name, str(exc), stack)
 

@@ -218,7 +218,9 @@ class SqlNodeStorage(NodeStorage):
             node_id = str(row["node_id"])
             if node_id not in pending:
                 self.reads += 1
-                by_seq.append((int(row["seq"]), self._decode(row)))
+                node = self._cache.get(node_id) or self._decode(row)
+                self._cache[node_id] = node
+                by_seq.append((int(row["seq"]), node))
         for node_id, node in pending.items():
             by_seq.append((self._seq[node_id], node))
         by_seq.sort(key=lambda item: item[0])
