@@ -138,6 +138,7 @@ def record(
     pipeline = _build(factory, stored_args, stored_kwargs)
     run_store = open_store(store, durability=durability, execution_id=execution_id)
     if run_store.load_execution() is not None or len(run_store.storage):
+        run_store.release()
         raise ResumeError(
             f"{run_store.url} already holds a run; resume it, or record into another store or execution id "
             "(nothing was overwritten)"
@@ -169,6 +170,9 @@ def record(
         walker = Walker.root(engine, iter(pipeline.body), start.id, [], [start.id])
         error = walker.run()
         result = engine.finish(walker.tip, start.id, error)
+    except BaseException:
+        run_store.release()  # what was not committed stays uncommitted, as after a crash
+        raise
     finally:
         engine.close()
     return _outcome(engine, run_store, ex, result, clock)
@@ -265,6 +269,22 @@ def resume(
         Step versions changed and ``on_version_change`` is ``"refuse"``.
     """
     store = _open_target(record_or_url)
+    try:
+        return _resume(store, on_version_change, mapping, pipeline, log_dir, on_commit, clock)
+    except BaseException:
+        store.release()
+        raise
+
+
+def _resume(
+    store: RunStore,
+    on_version_change: VersionPolicy,
+    mapping: Mapping[str, str | Sequence[str]] | None,
+    pipeline: Pipeline | None,
+    log_dir: str | os.PathLike[str] | None,
+    on_commit: CommitHook | None,
+    clock: Clock,
+) -> RecordedRun:
     ex = store.load_execution()
     if ex is None:
         raise NotResumableError("it has no execution record (the run never saved its first record)", where=store.url)

@@ -59,6 +59,9 @@ class RunStore(ABC):
     def close(self) -> None:
         self.storage.close()
 
+    def release(self) -> None:
+        """Free resources *without* flushing (after a failure: the write cache is abandoned)."""
+
     @property
     def record_every_step(self) -> bool:
         """Whether saving the record with every step is cheap (one transaction with the nodes)."""
@@ -116,6 +119,9 @@ class SqlRunStore(RunStore):
 
     def save_execution(self, execution: FlowExecution) -> None:
         self.storage.save_execution(execution)
+
+    def release(self) -> None:
+        self.storage.engine.dispose()
 
     @property
     def record_every_step(self) -> bool:
