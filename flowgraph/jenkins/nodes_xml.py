@@ -229,9 +229,11 @@ class Original:
 
     __slots__ = ("actions", "node", "text")
 
-    def __init__(self, node: FlowNode, text: Callable[[], tuple[str, int]]) -> None:
+    def __init__(
+        self, node: FlowNode, text: Callable[[], tuple[str, int]], *, actions: tuple[Action, ...] | None = None
+    ) -> None:
         self.node = node
-        self.actions = node.actions
+        self.actions = node.actions if actions is None else actions
         self.text = text
 
     def unchanged(self, node: FlowNode) -> bool:

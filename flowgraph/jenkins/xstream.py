@@ -108,8 +108,11 @@ def _swap_ref(match: re.Match[bytes]) -> bytes:
     return match.group(0)
 
 
+_SEEN_STANDINS = False  # set once any document needed stand-ins; until then text needs no restoring
+
+
 def _restore(text: str) -> str:
-    if not _STANDIN_RE.search(text):
+    if not _SEEN_STANDINS or not _STANDIN_RE.search(text):
         return text
     return _STANDIN_RE.sub(lambda m: chr(ord(m.group(0)) - _STANDIN_BASE), text)
 
@@ -139,6 +142,8 @@ def parse_xml(data: bytes, path: str) -> ParsedXml:
             if "\U0010ff00".encode()[:3] in data:
                 raise FormatError(f"{path}: contains plane-16 private-use characters; cannot parse safely", path=path)
             data, standins = swapped, True
+            global _SEEN_STANDINS
+            _SEEN_STANDINS = True
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
@@ -155,7 +160,10 @@ def parse_xml(data: bytes, path: str) -> ParsedXml:
 
 def text_of(element: etree._Element) -> str:
     """The element's text (stand-ins restored); ``""`` when it has none."""
-    return _restore(element.text or "")
+    text = element.text
+    if text is None:
+        return ""
+    return _restore(text) if _SEEN_STANDINS else text
 
 
 # -- escaping ---------------------------------------------------------------------------

@@ -10,7 +10,8 @@ Choose by need:
 """
 
 from flowgraph.storage.base import Durability, NodeStorage
+from flowgraph.storage.bulk_xml import BulkXmlNodeStorage
 from flowgraph.storage.memory import MemoryNodeStorage
 from flowgraph.storage.xml_dir import XmlDirNodeStorage
 
-__all__ = ["NodeStorage", "Durability", "MemoryNodeStorage", "XmlDirNodeStorage"]
+__all__ = ["NodeStorage", "Durability", "MemoryNodeStorage", "XmlDirNodeStorage", "BulkXmlNodeStorage"]

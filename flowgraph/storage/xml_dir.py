@@ -167,7 +167,8 @@ class XmlDirNodeStorage(NodeStorage):
         if self._ids is None:
             ids: set[str] = set()
             try:
-                entries = list(os.scandir(self.directory))
+                with os.scandir(self.directory) as scan:
+                    entries = list(scan)
             except FileNotFoundError:
                 entries = []
             except OSError as exc:
