@@ -250,3 +250,17 @@ def test_a_deep_graph_round_trips_with_one_read_per_node(tmp_path: Path) -> None
         assert json.loads(json.dumps([n.id for n in nodes]))[-1] == run.graph.head_ids[0]
     finally:
         again.close()
+
+
+def test_flowgraph_load_opens_sql_urls(db_url: str) -> None:
+    import flowgraph
+    from flowgraph.recorder import record
+    from flowgraph.recorder.examples import greeting_pipeline
+
+    recorded = record(greeting_pipeline, store=f"{db_url}#hello")
+    recorded.store.close()
+    run = flowgraph.load(f"{db_url}#hello")
+    assert run.result is Result.SUCCESS and not run.running
+    assert [n.id for n in run.graph] == [n.id for n in recorded.graph]
+    assert run.execution.factory == "flowgraph.recorder.examples.greeting_pipeline"
+    assert run.graph.head_ids == recorded.graph.head_ids

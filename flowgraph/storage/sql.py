@@ -33,7 +33,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, Table, delete, func, select
 from sqlalchemy.dialects import postgresql as pg_dialect
@@ -50,7 +50,10 @@ from flowgraph.stepdetail import StepRecordAction
 from flowgraph.storage.base import Durability, NodeStorage
 from flowgraph.storage.sql_schema import ensure_schema, executions, make_engine, nodes, normalize_url, steps
 
-__all__ = ["SqlNodeStorage", "StepRow", "open_sql", "list_executions", "split_url"]
+if TYPE_CHECKING:
+    from flowgraph.run import Run
+
+__all__ = ["SqlNodeStorage", "StepRow", "open_sql", "load_sql_run", "list_executions", "split_url"]
 
 
 class StepRow(NamedTuple):
@@ -467,3 +470,33 @@ def open_sql(url: str | Path, *, durability: Durability | None = None) -> SqlNod
             store.close()
             store = SqlNodeStorage(base, execution_id, durability=record.durability)
     return store
+
+
+def load_sql_run(url: str | Path, **options: Any) -> Run:
+    """The run at ``<database url>#<execution id>`` as a :class:`~flowgraph.Run` (what ``flowgraph.load`` returns).
+
+    The nodes are read in one query and kept; the connection pool is released afterwards.
+    """
+    from flowgraph.graph import FlowGraph
+    from flowgraph.run import Run
+
+    store = open_sql(url, durability=options.get("durability"))
+    try:
+        ex = store.load_execution()
+        store.iter_nodes()  # one query: every node cached
+        graph = FlowGraph(store, heads=ex.head_ids if ex is not None and ex.heads else None)
+        graph.validate()
+    finally:
+        store.engine.dispose()
+    done = ex is not None and ex.done
+    duration = (ex.updated_ms or 0) - (ex.created_ms or 0) if ex is not None and done else None
+    return Run(
+        graph,
+        result=ex.result if ex is not None and done else None,
+        start_ms=ex.created_ms if ex is not None else None,
+        duration_ms=duration,
+        running=not done,
+        name=ex.name if ex is not None else None,
+        execution=ex,
+        metadata={"storage": "SqlNodeStorage", "url": store.url, "execution_id": store.execution_id},
+    )
