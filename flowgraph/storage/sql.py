@@ -208,6 +208,9 @@ class SqlNodeStorage(NodeStorage):
     def iter_nodes(self) -> Iterator[FlowNode]:
         """Every node in creation order: one query, streamed (pending nodes come from the cache)."""
         with self._lock:
+            if len(self._cache) >= len(self._seq):  # everything already read or written here
+                self.reads += len(self._seq)
+                return iter([self._cache[i] for i in sorted(self._seq, key=self._seq.__getitem__)])
             pending = dict(self._pending)
             stored = [i for i in self._seq if i not in pending]
         if stored:
