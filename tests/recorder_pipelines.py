@@ -78,7 +78,9 @@ def scenario_pipeline(side_log: str, layout: str = "same") -> Pipeline:
         return Step(name, append_step, args={"side_log": side_log, "name": name}, version=version, **kw)
 
     if layout == "same":
-        return Pipeline([Stage("A", [st("s0"), st("s1"), st("s2", requires={"up": "s1"})]), Stage("B", [st("s3"), st("s4")])])
+        return Pipeline(
+            [Stage("A", [st("s0"), st("s1"), st("s2", requires={"up": "s1"})]), Stage("B", [st("s3"), st("s4")])]
+        )
     if layout == "added":
         return Pipeline([Stage("A", [st("new0"), st("s0"), st("s1"), st("s2", requires={"up": "s1"})]),
                          Stage("B", [st("s3"), st("s4"), st("new1")])])  # fmt: skip
@@ -104,13 +106,13 @@ def parallel_pipeline(side_log: str) -> Pipeline:
     def st(name: str) -> Step:
         return Step(name, append_step, args={"side_log": side_log, "name": name})
 
-    return Pipeline([Stage("prep", [st("p0")]), Parallel({"a": [st("a0"), st("a1")], "b": [st("b0"), st("b1")]}, name="ab"),
-                     st("z0")])  # fmt: skip
+    branches = {"a": [st("a0"), st("a1")], "b": [st("b0"), st("b1")]}
+    return Pipeline([Stage("prep", [st("p0")]), Parallel(branches, name="ab"), st("z0")])
 
 
 def retry_pipeline(side_log: str, key: str, fail_times: int) -> Pipeline:
-    return Pipeline([Retry(3, [Step("setup", append_step, args={"side_log": side_log, "name": "setup"}),
-                               Step("flaky", flaky, args={"key": key, "fail_times": fail_times})], name="r")])  # fmt: skip
+    setup = Step("setup", append_step, args={"side_log": side_log, "name": "setup"})
+    return Pipeline([Retry(3, [setup, Step("flaky", flaky, args={"key": key, "fail_times": fail_times})], name="r")])
 
 
 def process_pipeline() -> Pipeline:

@@ -80,6 +80,6 @@ def test_json_form_round_trips(
     heads: dict[int, str], clean: bool | None, durability: Durability | None, result: Result | None,
     args: list[object], meta: dict[str, object],
 ) -> None:  # fmt: skip
-    ex = FlowExecution(heads=heads, starts=["3"], persisted_clean=clean, durability=durability, result=result,
-                       factory="pkg.make", factory_args=args, metadata=meta, id="r1", name="n", created_ms=1)  # fmt: skip
+    ex = FlowExecution(heads=heads, starts=["3"], persisted_clean=clean, durability=durability, result=result)
+    ex.factory, ex.factory_args, ex.metadata, ex.id, ex.name, ex.created_ms = "pkg.make", args, meta, "r1", "n", 1
     assert FlowExecution.from_dict(ex.to_dict()) == ex

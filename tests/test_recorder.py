@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from flowgraph import (
-    ArgumentsAction,
     ErrorAction,
     FlowGraph,
     GraphBuilder,
@@ -28,7 +27,14 @@ def _shape(graph: FlowGraph) -> list[tuple[Any, ...]]:
     """Structure and action types, without the recorder's own actions and the clock's values."""
     drop = (StepRecordAction, BlockKeyAction, TimingAction)
     return [
-        (n.id, n.kind, n.parent_ids, n.start_id, n.function_name, [type(a).__name__ for a in n.actions if not isinstance(a, drop)])
+        (
+            n.id,
+            n.kind,
+            n.parent_ids,
+            n.start_id,
+            n.function_name,
+            [type(a).__name__ for a in n.actions if not isinstance(a, drop)],
+        )
         for n in graph
     ]
 

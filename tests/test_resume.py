@@ -64,7 +64,9 @@ def test_same_steps(crashed: tuple[str, Path]) -> None:
     assert done.execution.done and done.execution.persisted_clean
 
 
-def test_in_flight_node_flushed_by_another_branch_is_marked_interrupted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_in_flight_node_flushed_by_another_branch_is_marked_interrupted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     side = tmp_path / "side"
     url = f"sqlite:///{tmp_path}/runs.db#run"
     _crash(monkeypatch, rp.parallel_pipeline, url, "b1", side_log=str(side))
@@ -89,7 +91,7 @@ def test_step_added(crashed: tuple[str, Path]) -> None:
 
 
 def test_step_removed(crashed: tuple[str, Path]) -> None:
-    url, side = crashed
+    url, _ = crashed
     _relayout(url, "removed")
     done = resume(url)
     assert done.orphaned == {"s1": "s1:0"} and done.executed == ["s4"]
@@ -132,7 +134,7 @@ def test_step_split(crashed: tuple[str, Path]) -> None:
 
 
 def test_steps_merged(crashed: tuple[str, Path]) -> None:
-    url, side = crashed
+    url, _ = crashed
     _relayout(url, "merged")
     done = resume(url)
     assert done.results["s01"] == {"s0": "s0:0", "s1": "s1:0"} and done.executed == ["s4"]

@@ -92,7 +92,9 @@ def test_step_details_follow_the_step_nodes(db_url: str) -> None:
     store = SqlNodeStorage(db_url, "run")
     try:
         store.store_node(FlowNode("2", NodeKind.FLOW_START))
-        running = FlowNode("3", NodeKind.ATOM, ("2",), actions=[TimingAction(7), StepRecordAction("build", StepState.RUNNING)])
+        running = FlowNode(
+            "3", NodeKind.ATOM, ("2",), actions=[TimingAction(7), StepRecordAction("build", StepState.RUNNING)]
+        )
         store.store_node(running)
         assert store.step_rows()["build"].state == "RUNNING"
         running.replace_action(StepRecordAction("build", StepState.FAILURE, "2", None, 1, 9))

@@ -317,8 +317,8 @@ def _resume(
         engine.begin(resumed=True)
         for name in plan.interrupted:
             node = graph.node(recorded[name][1])
-            old = recorded[name][0]
-            node.replace_action(StepRecordAction(old.name, StepState.INTERRUPTED, old.version, None, old.attempt))
+            was = recorded[name][0]
+            node.replace_action(StepRecordAction(was.name, StepState.INTERRUPTED, was.version, None, was.attempt))
             engine.resave(node)
         old = old_blocks(graph, chain_of(graph, heads[0])) if heads else []
         walker = Walker.root(engine, iter(pipeline.body), heads[0] if heads else flow_start.id, old, heads)

@@ -71,7 +71,9 @@ def call_step(fn: Callable[..., Any], kwargs: Mapping[str, Any]) -> tuple[bool, 
             try:
                 result = json.loads(json.dumps(value, allow_nan=False))
             except (TypeError, ValueError) as exc:
-                raise TypeError(f"the step's result is not JSON data ({exc}); return str, numbers, lists, dicts") from exc
+                raise TypeError(
+                    f"the step's result is not JSON data ({exc}); return str, numbers, lists, dicts"
+                ) from exc
             ok = True
         except Exception as exc:
             ok, result = False, error_action(exc).to_dict()

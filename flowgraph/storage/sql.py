@@ -181,7 +181,7 @@ class SqlNodeStorage(NodeStorage):
             self._cache[node_id] = node
             return node
 
-    def _decode(self, row: Mapping[str, Any]) -> FlowNode:
+    def _decode(self, row: Any) -> FlowNode:
         node_id = str(row["node_id"])
         try:
             return FlowNode(
