@@ -188,14 +188,18 @@ def test_refusals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         resume(f"sqlite:///{tmp_path}/empty.db#nothing")
 
 
-def test_missing_or_broken_factory_is_typed_and_overwrites_nothing(crashed: tuple[str, Path]) -> None:
+def test_missing_or_broken_factory_is_typed_and_overwrites_nothing(
+    crashed: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url, _ = crashed
+    (tmp_path / "broken_factory_module.py").write_text('raise RuntimeError("broken on purpose")\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
     db = Path(url.split("///", 1)[1].split("#")[0])
     store = open_store(url)
     ex = store.load_execution()
     assert ex is not None
     for name, message in [("no_such_package_xyz.make", "cannot be imported"),
-                          ("tests.broken_factory_module.make", "raised RuntimeError"),
+                          ("broken_factory_module.make", "raised RuntimeError"),
                           ("tests.recorder_pipelines.renamed_away", "no longer exists")]:  # fmt: skip
         ex.factory = name
         store.save_execution(ex)
