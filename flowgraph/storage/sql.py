@@ -41,7 +41,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
-from flowgraph.actions import ErrorAction, action_from_dict, action_to_dict
+from flowgraph.actions import Action, ErrorAction, TimingAction, action_from_dict, action_to_dict
 from flowgraph.errors import FormatError, StorageError
 from flowgraph.execution import FlowExecution
 from flowgraph.node import FlowNode, NodeKind
@@ -87,27 +87,64 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-_UPSERTS: dict[tuple[str, str], Any] = {}
+_UPSERTS: dict[tuple[str, str], str] = {}
+_NODE_COLUMNS = ("node_id", "seq", "kind", "parent_ids", "start_id", "descriptor_id", "display_name", "result", "actions")
+_dumps_fast = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+
+def _placeholder(conn: Connection, name: str) -> str:
+    return f":{name}" if conn.dialect.name == "sqlite" else f"%({name})s"  # sqlite3 / psycopg named styles
 
 
 def _upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> None:
-    """Insert ``rows`` or update the existing ones (matched on ``keys``); ``seq`` is never changed."""
+    """Insert ``rows`` or update the existing ones (matched on ``keys``); ``seq`` is never changed.
+
+    The statement is plain SQL (``INSERT … ON CONFLICT … DO UPDATE``, the same in SQLite and
+    PostgreSQL) sent straight to the driver: compiling parameters through SQLAlchemy for every
+    row of a bulk save costs more than the database does.
+    """
     if not rows:
         return
     name = conn.dialect.name
-    stmt = _UPSERTS.get((name, table.name))
-    if stmt is None:
-        dialect = sqlite_dialect if name == "sqlite" else pg_dialect if name == "postgresql" else None
-        if dialect is None:  # any other database: delete then insert, in the same transaction
-            for row in rows:
-                conn.execute(delete(table).where(*(table.c[k] == row[k] for k in keys)))
-            conn.execute(table.insert(), list(rows))
-            return
-        insert = dialect.insert(table)
-        updates = {c.name: insert.excluded[c.name] for c in table.columns if c.name not in keys and c.name != "seq"}
-        stmt = insert.on_conflict_do_update(index_elements=list(keys), set_=updates)
-        _UPSERTS[(name, table.name)] = stmt
-    conn.execute(stmt, list(rows) if len(rows) > 1 else rows[0])
+    if name not in ("sqlite", "postgresql"):  # any other database: delete then insert, in one transaction
+        for row in rows:
+            conn.execute(delete(table).where(*(table.c[k] == row[k] for k in keys)))
+        conn.execute(table.insert(), list(rows))
+        return
+    sql = _UPSERTS.get((name, table.name))
+    if sql is None:
+        columns = [c.name for c in table.columns]
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys and c != "seq")
+        values = ", ".join(_placeholder(conn, c) for c in columns)
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({values}) "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+        )
+        _UPSERTS[(name, table.name)] = sql
+    conn.exec_driver_sql(sql, list(rows) if len(rows) > 1 else rows[0])
+
+
+def _select_nodes(conn: Connection, one: bool) -> str:
+    where = f"execution_id = {_placeholder(conn, 'e')}"
+    if one:
+        where += f" AND node_id = {_placeholder(conn, 'n')}"
+    return f"SELECT {', '.join(_NODE_COLUMNS)} FROM flowgraph_nodes WHERE {where} ORDER BY seq"
+
+
+_KINDS = {k.value: k for k in NodeKind}
+_SHARED: dict[str, Action] = {}  # field-less actions are values: one instance serves every node
+
+
+def _decode_action(data: dict[str, Any]) -> Action:
+    if not data.get("data"):
+        kind = data["kind"]
+        shared = _SHARED.get(kind)
+        if shared is None:
+            shared = _SHARED[kind] = action_from_dict(data)
+        return shared
+    if data["kind"] == "TimingAction":
+        return TimingAction(int(data["data"]["start_ms"]))
+    return action_from_dict(data)
 
 
 class SqlNodeStorage(NodeStorage):
@@ -142,7 +179,7 @@ class SqlNodeStorage(NodeStorage):
         self.engine = engine if engine is not None else make_engine(parsed, durability)
         self._lock = threading.RLock()
         self._pending: dict[str, FlowNode] = {}
-        self._rows: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {}
+        self._durable: set[str] = set()
         self._cache: dict[str, FlowNode] = {}
         self._seq: dict[str, int] = {}
         self.reads = 0
@@ -153,6 +190,7 @@ class SqlNodeStorage(NodeStorage):
                 query = select(nodes.c.node_id, nodes.c.seq).where(nodes.c.execution_id == execution_id)
                 for node_id, seq in conn.execute(query.order_by(nodes.c.seq)):
                     self._seq[node_id] = int(seq)
+            self._durable.update(self._seq)
         except BaseException:
             if self._own_engine:
                 self.engine.dispose()
@@ -173,8 +211,7 @@ class SqlNodeStorage(NodeStorage):
             if node is not None or node_id not in self._seq:
                 return node
             with self._guard(f"read node {node_id} of"), self.engine.connect() as conn:
-                query = select(nodes).where(nodes.c.execution_id == self.execution_id, nodes.c.node_id == node_id)
-                row = conn.execute(query).mappings().first()
+                row = conn.exec_driver_sql(_select_nodes(conn, True), {"e": self.execution_id, "n": node_id}).first()
             if row is None:
                 return None
             node = self._decode(row)
@@ -182,17 +219,19 @@ class SqlNodeStorage(NodeStorage):
             return node
 
     def _decode(self, row: Any) -> FlowNode:
-        node_id = str(row["node_id"])
+        """A node from a row of ``_NODE_COLUMNS``."""
+        node_id, _seq, kind, parents, start_id, descriptor, display_name, result, actions = row
+        node_id = str(node_id)
         try:
             return FlowNode(
                 node_id,
-                NodeKind(row["kind"]),
-                tuple(str(p) for p in json.loads(row["parent_ids"])),
-                start_id=row["start_id"],
-                descriptor_id=row["descriptor_id"],
-                actions=[action_from_dict(a) for a in json.loads(row["actions"])],
-                display_name=row["display_name"],
-                result=Result.parse(row["result"]) if row["result"] else None,
+                _KINDS[kind],
+                tuple(str(p) for p in json.loads(parents)),
+                start_id=start_id,
+                descriptor_id=descriptor,
+                actions=[_decode_action(a) for a in json.loads(actions)],
+                display_name=display_name,
+                result=Result.parse(result) if result else None,
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise FormatError(
@@ -215,18 +254,17 @@ class SqlNodeStorage(NodeStorage):
             stored = [i for i in self._seq if i not in pending]
         if stored:
             with self._guard("read the nodes of"), self.engine.connect() as conn:
-                query = select(nodes).where(nodes.c.execution_id == self.execution_id).order_by(nodes.c.seq)
-                rows = conn.execute(query).mappings().all()
+                rows = conn.exec_driver_sql(_select_nodes(conn, False), {"e": self.execution_id}).all()
         else:
             rows = []
         by_seq: list[tuple[int, FlowNode]] = []
         for row in rows:
-            node_id = str(row["node_id"])
+            node_id = str(row[0])
             if node_id not in pending:
                 self.reads += 1
                 node = self._cache.get(node_id) or self._decode(row)
                 self._cache[node_id] = node
-                by_seq.append((int(row["seq"]), node))
+                by_seq.append((int(row[1]), node))
         for node_id, node in pending.items():
             by_seq.append((self._seq[node_id], node))
         by_seq.sort(key=lambda item: item[0])
@@ -244,21 +282,11 @@ class SqlNodeStorage(NodeStorage):
     # -- writing ------------------------------------------------------------------------
 
     def store_node(self, node: FlowNode, *, delay: bool = False) -> None:
-        """Encode now (a node that cannot be stored is refused here, not at flush), write at flush."""
+        """Keep the node in the write cache; it is encoded and written by the next flush."""
         with self._lock:
-            is_new = node.id not in self._seq
-            if is_new:
+            if node.id not in self._seq:
                 self._seq[node.id] = self._next_seq
-            now = _now_ms()
-            try:
-                rows = (self._encode(node, now), self._step_row(node, now))
-            except StorageError:
-                if is_new:
-                    del self._seq[node.id]
-                raise
-            if is_new:
                 self._next_seq += 1
-            self._rows[node.id] = rows
             self._pending[node.id] = node
             self._cache[node.id] = node
             if not delay:
@@ -277,20 +305,35 @@ class SqlNodeStorage(NodeStorage):
 
     def _write(self, execution: FlowExecution | None) -> None:
         order = sorted(self._pending, key=self._seq.__getitem__)
-        node_rows = [self._rows[i][0] for i in order]
-        step_rows = [row for row in (self._rows[i][1] for i in order) if row is not None]
+        now = _now_ms()
+        node_rows: list[dict[str, Any]] = []
+        step_rows: list[dict[str, Any]] = []
+        for node_id in order:
+            node = self._pending[node_id]
+            try:
+                node_rows.append(self._encode(node, now))
+                step = self._step_row(node, now)
+            except StorageError:
+                # Refuse this node (never written), keep the others pending.
+                del self._pending[node_id]
+                if node_id not in self._durable:
+                    del self._seq[node_id]
+                    self._cache.pop(node_id, None)
+                raise
+            if step is not None:
+                step_rows.append(step)
         with self._guard("write"), self.engine.begin() as conn:
             _upsert(conn, nodes, node_rows, ("execution_id", "node_id"))
             _upsert(conn, steps, step_rows, ("execution_id", "name"))
             if execution is not None:
                 _upsert(conn, executions, [self._execution_row(execution)], ("id",))
         self.commits += 1
+        self._durable.update(order)
         self._pending.clear()
-        self._rows.clear()
 
     def _dumps(self, value: Any, node_id: str | None, what: str) -> str:
         try:
-            return json.dumps(value, separators=(",", ":"), allow_nan=False)
+            return _dumps_fast(value)
         except (TypeError, ValueError) as exc:
             where = f"node {node_id}" if node_id is not None else f"execution {self.execution_id!r}"
             raise StorageError(
