@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (report lines are long on purpose)
 """Long kill -9 soak: the crash test of tests/test_crash.py, many more times, with counts.
 
 Usage: ``python bench/crash_soak.py [kills per store and durability] [--no-postgres]``
@@ -61,7 +62,7 @@ def main() -> None:
     reruns: Counter[tuple[str, str]] = Counter()
     completed_before: Counter[tuple[str, str]] = Counter()
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp, (postgres() if use_pg else _none()) as pg_url:
+    with tempfile.TemporaryDirectory() as tmp, postgres() if use_pg else _none() as pg_url:
         stores = ["sqlite", "xml"] + (["postgresql"] if pg_url else [])
         for kind in stores:
             for durability in Durability:
@@ -90,7 +91,9 @@ def main() -> None:
         print(f"{kind:<11}{dur:<23}steps run twice (in flight at the kill): {count}; "
               f"resumed runs' completions recorded before the kill (none re-ran): {completed_before[(kind, dur)]}")  # fmt: skip
     unreadable = sum(c for (k, d, w), c in table.items() if w == "unreadable")
-    print(f"\n{sum(table.values())} kills, {unreadable} unreadable, all assertions held; {time.perf_counter() - started:.0f} s")
+    print(
+        f"\n{sum(table.values())} kills, {unreadable} unreadable, all assertions held; {time.perf_counter() - started:.0f} s"
+    )
 
 
 @contextmanager

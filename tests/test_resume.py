@@ -250,3 +250,19 @@ def _dump(db: Path) -> list[tuple[object, ...]]:
         for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name"):
             rows.extend(conn.execute(f"SELECT * FROM {table}"))
         return rows
+
+
+def test_resume_work_is_linear_in_the_number_of_nodes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowgraph.recorder.stores import SqlRunStore
+
+    reads = {}
+    for n in (200, 800):
+        url = f"sqlite:///{tmp_path}/lin{n}.db#run"
+        side = tmp_path / f"side{n}"
+        _crash(monkeypatch, rp.side_effect_pipeline, url, f"s{n - 1}", side_log=str(side), n=n)
+        store = SqlRunStore(url, durability=Durability.MAX_SURVIVABILITY)
+        done = resume(store)
+        assert done.executed == [f"s{n - 1}"] and len(done.restored) == n - 1
+        reads[n] = store.storage.reads
+        store.close()
+    assert reads[800] <= 4.4 * reads[200], reads  # 4x the nodes: about 4x the reads, never quadratic
