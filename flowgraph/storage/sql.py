@@ -36,8 +36,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, Table, delete, func, select
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -88,7 +86,9 @@ def _now_ms() -> int:
 
 
 _UPSERTS: dict[tuple[str, str], str] = {}
-_NODE_COLUMNS = ("node_id", "seq", "kind", "parent_ids", "start_id", "descriptor_id", "display_name", "result", "actions")
+_NODE_COLUMNS = (
+    "node_id", "seq", "kind", "parent_ids", "start_id", "descriptor_id", "display_name", "result", "actions",
+)  # fmt: skip
 _dumps_fast = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
 
@@ -132,6 +132,26 @@ def _select_nodes(conn: Connection, one: bool) -> str:
 
 
 _KINDS = {k.value: k for k in NodeKind}
+_raw_decode = json.JSONDecoder().raw_decode
+
+
+def _decode_list(text: str) -> list[Any]:
+    value, end = _raw_decode(text)
+    if end != len(text) or not isinstance(value, list):
+        raise ValueError(f"not a JSON list: {text[:60]!r}")
+    return value
+
+
+def _decode_parents(text: str) -> tuple[str, ...]:
+    if text == "[]":
+        return ()
+    inner = text[2:-2]
+    if text.startswith('["') and text.endswith('"]') and inner.replace('","', "").isdigit():
+        return tuple(inner.split('","'))
+    return tuple(str(p) for p in json.loads(text))
+
+
+_FIELDLESS_JSON: dict[type[Action], str] = {}
 _SHARED: dict[str, Action] = {}  # field-less actions are values: one instance serves every node
 
 
@@ -226,10 +246,10 @@ class SqlNodeStorage(NodeStorage):
             return FlowNode(
                 node_id,
                 _KINDS[kind],
-                tuple(str(p) for p in json.loads(parents)),
+                _decode_parents(parents),
                 start_id=start_id,
                 descriptor_id=descriptor,
-                actions=[_decode_action(a) for a in json.loads(actions)],
+                actions=[_decode_action(a) for a in _decode_list(actions)],
                 display_name=display_name,
                 result=Result.parse(result) if result else None,
             )
@@ -348,14 +368,33 @@ class SqlNodeStorage(NodeStorage):
             "node_id": node.id,
             "seq": self._seq[node.id],
             "kind": node.kind.value,
-            "parent_ids": self._dumps(list(node.parent_ids), node.id, "parents"),
+            "parent_ids": self._parents_json(node),
             "start_id": node.start_id,
             "descriptor_id": node.descriptor_id,
             "display_name": node._display_name,
             "result": node.result.name if node.result is not None else None,
-            "actions": self._dumps([action_to_dict(a) for a in node.actions], node.id, "actions"),
+            "actions": "[" + ",".join([self._action_json(a, node.id) for a in node.actions]) + "]",
             "updated_ms": now,
         }
+
+    def _parents_json(self, node: FlowNode) -> str:
+        parents = node.parent_ids
+        if all(p.isdigit() for p in parents):  # the usual decimal ids need no escaping
+            return '["' + '","'.join(parents) + '"]' if parents else "[]"
+        return self._dumps(list(parents), node.id, "parents")
+
+    def _action_json(self, action: Action, node_id: str) -> str:
+        """One action's JSON; the commonest ones (timing, field-less markers) skip the generic path."""
+        cls = type(action)
+        if cls is TimingAction:
+            return f'{{"kind":"TimingAction","data":{{"start_ms":{int(action.start_ms)}}}}}'  # type: ignore[attr-defined]
+        shared = _FIELDLESS_JSON.get(cls)
+        if shared is not None:
+            return shared
+        text = self._dumps(action_to_dict(action), node_id, "actions")
+        if text.endswith(',"data":{}}') and getattr(cls, "__slots__", None) == ():
+            _FIELDLESS_JSON[cls] = text
+        return text
 
     def _step_row(self, node: FlowNode, now: int) -> dict[str, Any] | None:
         record = node.get_action(StepRecordAction)
