@@ -172,8 +172,9 @@ def tf_dir_worker(path: str, n: int) -> None:
     book = models.LogBook("kill")
     engine = engines.load_from_factory(tf_flow, factory_kwargs={"n": n}, book=book, backend=backend, engine="serial")
     print("started", flush=True)
+    began = time.perf_counter()
     engine.run()
-    print("finished", flush=True)
+    print(f"finished {time.perf_counter() - began:.4f}", flush=True)
 
 
 def tf_dir_readable(path: str) -> bool:
@@ -191,7 +192,9 @@ def tf_dir_readable(path: str) -> bool:
 
 
 def kill_taskflow_dir(directory: Path, runs: int, rng: random.Random) -> tuple[int, int]:
+    """Kill TaskFlow dir-backend runs at random moments (the window adapts to a run's length)."""
     unreadable = finished = 0
+    window = 0.25
     for i in range(runs):
         path = directory / f"tf-dir-{i}"
         code = "import sys; sys.path.insert(0, sys.argv[3]); import bench_recorder as b; b.tf_dir_worker(sys.argv[1], int(sys.argv[2]))"
@@ -199,11 +202,14 @@ def kill_taskflow_dir(directory: Path, runs: int, rng: random.Random) -> tuple[i
                                 stdout=subprocess.PIPE, cwd=ROOT)  # fmt: skip
         assert proc.stdout is not None
         proc.stdout.readline()
-        time.sleep(rng.uniform(0, 0.25))
+        time.sleep(rng.uniform(0, window))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        finished += b"finished" in proc.stdout.read()
+        tail = proc.stdout.read().split()
         proc.stdout.close()
+        if tail[:1] == [b"finished"]:
+            finished += 1
+            window = max(0.02, float(tail[1]))
         unreadable += not tf_dir_readable(str(path))
     return unreadable, finished
 
