@@ -240,3 +240,17 @@ class _DeepFactory:
     def make() -> Pipeline:
         assert _DeepFactory.pipeline is not None
         return _DeepFactory.pipeline
+
+
+def test_a_recorded_build_directory_loads_with_flowgraph_load(tmp_path: Path) -> None:
+    import flowgraph
+
+    build = tmp_path / "build"
+    recorded = record(rp.scenario_pipeline, kwargs={"side_log": str(tmp_path / "side")}, store=str(build))
+    run = flowgraph.load(build)
+    assert run.result is Result.SUCCESS
+    assert _shape(run.graph) == _shape(recorded.graph)
+    records = [n.get_action(StepRecordAction) for n in run.graph if n.get_action(StepRecordAction) is not None]
+    assert [(r.name, r.state, r.result) for r in records if r is not None] == [
+        (f"s{i}", StepState.SUCCESS, f"s{i}:{1 if i == 2 else 0}") for i in range(5)
+    ]
