@@ -145,8 +145,14 @@ def kill_and_check(
     try:
         ex, ids, done_before = _recorded(str(store_target), durability)
     except FlowGraphError as exc:
+        # Only the non-atomic modes may leave a half-written file (Jenkins' SURVIVABLE_NONATOMIC
+        # writes in place); such a run must then be refused, never resumed.
         result.outcome, result.detail = "unreadable", str(exc)
-        return result
+        try:
+            resume(str(store_target))
+        except NotResumableError:
+            return result
+        raise AssertionError(f"{store_target}: an unreadable run was resumed") from exc
     flushed = set(journal.read_text().split()) if journal.exists() else set()
     missing = flushed - ids
     assert not missing, f"{store_target}: flushed nodes lost after kill -9: {sorted(missing)}"

@@ -40,10 +40,9 @@ def test_kill_minus_nine_then_resume(kind: str, tmp_path: Path, request: pytest.
             outcome = kill_and_check(target, durability, work, rng=rng, window_s=window)
             if outcome.run_s is not None:  # it finished first: aim the next kill inside the run
                 window = max(0.05, outcome.run_s)
-            assert outcome.outcome != "unreadable", outcome.detail
             if durability is Durability.MAX_SURVIVABILITY:
-                assert outcome.outcome in {"resumed", "refused-done", "no-record"}
-            else:
-                assert outcome.outcome in {"refused-stale", "refused-done", "no-record"}
+                assert outcome.outcome in {"resumed", "refused-done", "no-record"}, outcome.detail
+            else:  # a non-atomic write cut by the kill may leave a file unreadable: refused all the same
+                assert outcome.outcome in {"refused-stale", "refused-done", "no-record", "unreadable"}
             outcomes[f"{durability.name}:{outcome.outcome}"] += 1
     assert sum(outcomes.values()) == sum(PLAN.values())

@@ -285,7 +285,12 @@ def _resume(
     on_commit: CommitHook | None,
     clock: Clock,
 ) -> RecordedRun:
-    ex = store.load_execution()
+    try:
+        ex = store.load_execution()
+    except FlowGraphError as exc:  # rule 1: a damaged record or node storage is never resumed
+        raise NotResumableError(
+            f"the record or node storage is corrupt or incomplete ({exc})", where=store.url
+        ) from exc
     if ex is None:
         raise NotResumableError("it has no execution record (the run never saved its first record)", where=store.url)
     durability = ex.durability or Durability.MAX_SURVIVABILITY
