@@ -350,7 +350,10 @@ def _open_target(target: str | os.PathLike[str] | RunStore | RecordedRun | FlowE
     if isinstance(target, RunStore):
         return target
     probe = open_store(target)
-    ex = probe.load_execution()
+    try:
+        ex = probe.load_execution()
+    except FlowGraphError:
+        return probe  # damaged: resume() refuses it with the reason
     if ex is not None and ex.durability is not None and ex.durability is not Durability.MAX_SURVIVABILITY:
         probe.close()
         return open_store(target, durability=ex.durability)
