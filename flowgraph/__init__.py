@@ -48,14 +48,20 @@ from flowgraph.builder import GraphBuilder, abort_error
 from flowgraph.errors import (
     CorruptGraphError,
     DuplicateNodeError,
+    DuplicateStepError,
+    FactoryError,
     FlowGraphError,
     FormatError,
     GraphBuildError,
     GraphCycleError,
     NodeNotFoundError,
+    NotResumableError,
+    PipelineDefinitionError,
     RenderError,
     ResumeError,
     ScanError,
+    SchemaVersionError,
+    StepChangedError,
     StorageError,
 )
 from flowgraph.execution import FlowExecution, ResumeDecision
@@ -65,6 +71,7 @@ from flowgraph.lookup import EnclosingBlockLookup
 from flowgraph.node import FlowNode, NodeKind
 from flowgraph.result import Result
 from flowgraph.run import Clock, FixedClock, ManualClock, Run, system_clock
+from flowgraph.stepdetail import BlockKeyAction, StepRecordAction, StepState
 from flowgraph.steps import descriptor_id, function_name
 from flowgraph.storage import BulkXmlNodeStorage, Durability, MemoryNodeStorage, NodeStorage, XmlDirNodeStorage
 
@@ -109,6 +116,9 @@ __all__ = [
     "ManualClock",
     "system_clock",
     "FlowExecution",
+    "StepRecordAction",
+    "StepState",
+    "BlockKeyAction",
     "ResumeDecision",
     # storage
     "NodeStorage",
@@ -136,5 +146,11 @@ __all__ = [
     "GraphCycleError",
     "ScanError",
     "ResumeError",
+    "NotResumableError",
+    "FactoryError",
+    "PipelineDefinitionError",
+    "DuplicateStepError",
+    "StepChangedError",
+    "SchemaVersionError",
     "RenderError",
 ]
