@@ -194,31 +194,56 @@ class BlockTree:
         return node.get_action(BodyInvocationAction) is not None and node.get_action(ThreadNameAction) is None
 
     def size_at_depth(self, max_depth: int) -> int:
-        """How many nodes a drawing shows when blocks deeper than ``max_depth`` are collapsed.
+        """How many nodes a drawing shows when blocks deeper than ``max_depth`` are collapsed."""
+        sizes = self.sizes_by_depth()
+        return sizes[min(max(max_depth, 0), len(sizes) - 1)]
 
-        Counts come from a per-depth histogram built once, so trying many depths is cheap.
+    def sizes_by_depth(
+        self,
+        depth: dict[str, int] | None = None,
+        hidden: frozenset[str] = frozenset(),
+        nodes: list[str] | None = None,
+    ) -> list[int]:
+        """Item ``d``: how many nodes are drawn when blocks deeper than ``d`` are collapsed.
+
+        ``depth`` overrides the block depths (a drawing that hides some blocks counts levels
+        differently), ``hidden`` names blocks whose start and end are not drawn and ``nodes``
+        limits the count to some nodes (a sub-tree) and their blocks. Built from a per-depth
+        histogram with running sums: O(nodes + depth).
         """
-        nodes_at, blocks_at = self._histogram()
-        shown = nodes_at[0] + sum(nodes_at[1 : max_depth + 1])
-        if max_depth + 1 < len(blocks_at):
-            shown += blocks_at[max_depth + 1]  # one stand-in per collapsed block
-        return shown
+        nodes_at, blocks_at = self._histogram(depth, hidden, nodes)
+        sizes = []
+        running = 0
+        for level in range(len(nodes_at)):
+            running += nodes_at[level]
+            stand_ins = blocks_at[level + 1] if level + 1 < len(blocks_at) else 0
+            sizes.append(running + stand_ins)
+        return sizes
 
     @property
     def max_depth(self) -> int:
         """The deepest nesting level (0 for a graph without blocks)."""
         return len(self._histogram()[0]) - 1
 
-    def _histogram(self) -> tuple[list[int], list[int]]:
-        if self._hist is None:
-            deepest = max(self.depth.values(), default=0)
-            nodes_at = [0] * (deepest + 1)
-            blocks_at = [0] * (deepest + 1)
-            depth = self.depth
-            for node_id in self.order:
-                container = self.container_of[node_id]
-                nodes_at[0 if container == TOP else depth[container]] += 1
-            for level in depth.values():
-                blocks_at[level] += 1
+    def _histogram(
+        self, depth: dict[str, int] | None = None, hidden: frozenset[str] = frozenset(), nodes: list[str] | None = None
+    ) -> tuple[list[int], list[int]]:
+        default = depth is None and not hidden and nodes is None
+        if default and self._hist is not None:
+            return self._hist
+        levels = self.depth if depth is None else depth
+        deepest = max(levels.values(), default=0)
+        nodes_at = [0] * (deepest + 1)
+        blocks_at = [0] * (deepest + 1)
+        container_of = self.container_of
+        end_of = self.end_of
+        for node_id in self.order if nodes is None else nodes:
+            container = container_of[node_id]
+            if container in hidden and (node_id == container or node_id == end_of[container]):
+                continue
+            nodes_at[0 if container == TOP else levels[container]] += 1
+            if node_id == container and container not in hidden:
+                blocks_at[levels[container]] += 1
+        if default:
             self._hist = (nodes_at, blocks_at)
-        return self._hist
+        return nodes_at, blocks_at
