@@ -153,7 +153,7 @@ def test_sub_tree_limit_draws_one_block() -> None:
 def test_bad_options_are_typed_errors() -> None:
     with pytest.raises(NodeNotFoundError, match="node 99"):
         to_dot(ci_run(), analysis=NONE, root="99")
-    with pytest.raises(RenderError, match="node 7 .* is not a block start"):
+    with pytest.raises(RenderError, match=r"node 7 .* is not a block start"):
         to_dot(ci_run(), analysis=NONE, collapsed=["7"])
 
 
