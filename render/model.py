@@ -2,10 +2,10 @@
 
 Every renderer shows the same facts, so they are gathered here once, lazily (a collapsed
 drawing of a million-node run asks for a few hundred nodes only). Status and timing come from
-:mod:`scanners` (the Jenkins StatusAndTiming rules); a node the analysis does not rate itself
-(the flow start/end, a block end) gets pipeline-graph-view's per-node rule: an error means
-failure (or the interruption's result), a warning its result, a queued executor queued, an
-unanswered input paused, a head of a running run running, otherwise success.
+:func:`scanners.analyze` (Jenkins' StatusAndTiming and pipeline-graph-view rules: a step by its
+own error/warning/state, a stage or branch by its chunk, a block end like its block, the flow
+start and end like the run). Declarative stages skipped by ``when`` are shown as ``skipped``,
+as pipeline-graph-view does.
 
 Examples
 --------
@@ -17,8 +17,8 @@ Examples
 >>> info = model.info("5")
 >>> info.title, info.summary, info.state, info.duration_ms, info.error
 ('sh', 'make', 'failure', 1000, 'hudson.AbortException: script returned exit code 2')
->>> model.info("4").title, model.info("4").state
-('Build', 'failure')
+>>> model.info("4").title, model.info("4").state, model.info("4").duration_ms
+('Build', 'failure', 3000)
 """
 
 from __future__ import annotations
@@ -32,11 +32,7 @@ from flowgraph.actions import (
     LogFileAction,
     LogStorageAction,
     MaskedValue,
-    PauseAction,
-    QueueItemAction,
-    QueueState,
     TagsAction,
-    WarningAction,
     WorkspaceAction,
 )
 from flowgraph.graph import FlowGraph
@@ -132,14 +128,13 @@ class RunModel:
         Status and timing per node; ``scanners.analyze(run)`` by default.
     """
 
-    __slots__ = ("_analysis", "_cache", "_next_start", "graph", "run")
+    __slots__ = ("_analysis", "_cache", "graph", "run")
 
     def __init__(self, source: FlowGraph | Run, analysis: StatusSource | None = None) -> None:
         self.run = as_run(source)
         self.graph = self.run.graph
         self._analysis = analysis
         self._cache: dict[str, NodeInfo] = {}
-        self._next_start: dict[str, int] | None = None
 
     @property
     def analysis(self) -> StatusSource:
@@ -194,81 +189,17 @@ class RunModel:
         return name
 
     def _state(self, node: FlowNode) -> str:
-        kind = node.kind
-        if kind is NodeKind.FLOW_START or kind is NodeKind.FLOW_END:
-            run = self.run
-            return "running" if run.running else state_name(run.result)
-        if kind is NodeKind.BLOCK_START:
+        if node.kind is NodeKind.BLOCK_START:
             tags = node.get_action(TagsAction)
             if tags is not None and tags.tags.get("STAGE_STATUS") in SKIP_TAGS:
                 return "skipped"
-            try:
-                status = self.analysis.status_of(node.id)
-            except LookupError:
-                status = None
-            if status is not None:
-                return state_name(status)
-        return self._own_state(node)
-
-    def _own_state(self, node: FlowNode) -> str:
-        """pipeline-graph-view's per-node rule (``NodeRunStatus``)."""
-        error = node.get_action(ErrorAction)
-        if error is not None:
-            if error.is_interruption:
-                return state_name(error.result) if error.result is not None else "aborted"
-            return "failure"
-        warning = node.get_action(WarningAction)
-        if warning is not None:
-            return state_name(warning.result)
-        queue = node.get_action(QueueItemAction)
-        if queue is not None and self.graph.is_active(node):
-            if queue.state is QueueState.QUEUED:
-                return "queued"
-            if queue.state is QueueState.CANCELLED:
-                return "aborted"
-        if node.not_executed:
-            return "not_built"
-        if self.run.running and self.graph.is_active(node):
-            pause = node.get_action(PauseAction)
-            if pause is not None and pause.is_paused and self.run.pending_input:
-                return "paused"
-            return "running"
-        return "success"
+        return state_name(self.analysis.status_of(node.id))
 
     def _timing(self, node: FlowNode) -> tuple[int | None, int | None, int | None]:
-        if node.kind is NodeKind.BLOCK_START:
-            try:
-                timing = self.analysis.timing_of(node.id)
-            except LookupError:
-                timing = None
-            if timing is not None:
-                return timing.start_ms, timing.total_ms, timing.pause_ms
-        start = node.start_ms
-        if start is None:
-            return None, None, None
-        pause = node.get_action(PauseAction)
-        pause_ms = pause.duration_ms(self.run.now_ms()) if pause is not None else None
-        if node.kind is NodeKind.BLOCK_END or node.kind is NodeKind.FLOW_END:
-            return start, None, None
-        end = self._following_start(node)
-        if end is None:
-            end = self.run.end_ms if not self.run.running else self.run.now_ms()
-        return start, (end - start if end is not None else None), pause_ms
-
-    def _following_start(self, node: FlowNode) -> int | None:
-        """When the next node began (Jenkins: a step lasts until its successor starts)."""
-        if self._next_start is None:
-            index: dict[str, int] = {}
-            for child in self.graph:
-                child_start = child.start_ms
-                if child_start is None:
-                    continue
-                for parent_id in child.parent_ids:
-                    known = index.get(parent_id)
-                    if known is None or child_start < known:
-                        index[parent_id] = child_start
-            self._next_start = index
-        return self._next_start.get(node.id)
+        timing = self.analysis.timing_of(node.id)
+        if timing is None:
+            return node.start_ms, None, None
+        return timing.start_ms, timing.total_ms, timing.pause_ms
 
 
 def _log_reference(node: FlowNode) -> str | None:
