@@ -430,7 +430,7 @@ def dot_text(model: RunModel, tree: BlockTree, layout: Layout, rankdir: str = "T
         emit_members(block_id, inner)
         stack.append((iter(child_blocks.get(block_id, ())), inner))
     for source, target in layout.edges():
-        lines.append(f"{source} -> {target}")
+        lines.append(f'{source} -> {target} [id="e{source}_{target}" class="fg-edge"]')
     return lines
 
 

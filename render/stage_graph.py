@@ -97,7 +97,9 @@ def _chain(
         if group[0].type is StageType.PARALLEL_BRANCH:
             fork, join = f"f{owner}_{index}", f"j{owner}_{index}"
             points.extend((fork, join))
-            for branch in group:
+            # Left to right, Graphviz stacks a fork's targets bottom-up in edge order: listing the
+            # branches last-first puts the first-declared branch on top, as Jenkins draws it.
+            for branch in reversed(group):
                 shape = shapes[branch.id]
                 edges.append((fork, shape.entry))
                 edges.append((shape.exit, join))

@@ -16,16 +16,6 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FIXTURES = SHARED / "fixtures" / "jenkins"
 
 
-class NoAnalysis:
-    """A status source that rates nothing, so nodes fall back to their own (per-node) state."""
-
-    def status_of(self, node_id: str) -> None:
-        return None
-
-    def timing_of(self, node_id: str) -> None:
-        return None
-
-
 def ci_run() -> Run:
     """Build (node > sh), Test (parallel unit ok / lint fails), the build fails.
 
