@@ -8,7 +8,9 @@ The model, in one import::
   :class:`LabelAction`, :class:`ErrorAction`, …), :class:`Result`.
 * Graph: :class:`FlowGraph` (heads, parents, children, cached enclosing-block lookups),
   :class:`GraphListener`, :class:`Run` (a graph plus result, timing and a clock).
-* Storage: :class:`NodeStorage`, :class:`MemoryNodeStorage`, :class:`Durability`.
+* Storage: :class:`NodeStorage`, :class:`MemoryNodeStorage`, :class:`XmlDirNodeStorage`,
+  :class:`BulkXmlNodeStorage` (Jenkins' own files), :class:`Durability`; :func:`load` opens any
+  of them (and Jenkins build directories, see :mod:`flowgraph.jenkins`).
 * Building graphs in code: :class:`GraphBuilder`.
 * Errors: :class:`FlowGraphError` and its subclasses.
 
@@ -58,12 +60,13 @@ from flowgraph.errors import (
 )
 from flowgraph.execution import FlowExecution, ResumeDecision
 from flowgraph.graph import FlowGraph, GraphListener
+from flowgraph.loading import OPENERS, load, register_opener
 from flowgraph.lookup import EnclosingBlockLookup
 from flowgraph.node import FlowNode, NodeKind
 from flowgraph.result import Result
 from flowgraph.run import Clock, FixedClock, ManualClock, Run, system_clock
 from flowgraph.steps import descriptor_id, function_name
-from flowgraph.storage import Durability, MemoryNodeStorage, NodeStorage
+from flowgraph.storage import BulkXmlNodeStorage, Durability, MemoryNodeStorage, NodeStorage, XmlDirNodeStorage
 
 __all__ = [
     # model
@@ -110,7 +113,13 @@ __all__ = [
     # storage
     "NodeStorage",
     "MemoryNodeStorage",
+    "XmlDirNodeStorage",
+    "BulkXmlNodeStorage",
     "Durability",
+    # loading
+    "load",
+    "register_opener",
+    "OPENERS",
     # building
     "GraphBuilder",
     "abort_error",

@@ -3,11 +3,15 @@
 Choose by need:
 
 * :class:`MemoryNodeStorage` — in process, fastest; the reference for the contract.
-* Per-node and bulk XML storages (Jenkins' own formats) and SQL storage plug in behind the same
-  :class:`NodeStorage` contract.
+* :class:`XmlDirNodeStorage` — Jenkins' per-node files (``workflow/<id>.xml``), lazy reads,
+  atomic durable writes.
+* :class:`BulkXmlNodeStorage` — Jenkins' single ``flowNodeStore.xml``, one streamed write.
+* SQL storage plugs in behind the same :class:`NodeStorage` contract.
 """
 
 from flowgraph.storage.base import Durability, NodeStorage
+from flowgraph.storage.bulk_xml import BulkXmlNodeStorage
 from flowgraph.storage.memory import MemoryNodeStorage
+from flowgraph.storage.xml_dir import XmlDirNodeStorage
 
-__all__ = ["NodeStorage", "Durability", "MemoryNodeStorage"]
+__all__ = ["NodeStorage", "Durability", "MemoryNodeStorage", "XmlDirNodeStorage", "BulkXmlNodeStorage"]

@@ -1,0 +1,336 @@
+"""XStream's XML dialect, as Jenkins writes it: safe parsing, exact escaping and exact layout.
+
+Jenkins serializes with XStream's ``PrettyPrintWriter``: two-space indentation, ``\\n`` line ends,
+one element per line, ``<x/>`` for an element with nothing in it and ``<x></x>`` for an empty
+string, no newline after the root, and XML 1.1 escaping (``&apos;`` too, control characters as
+numeric references). Reproducing that byte for byte is what lets a file be read and written back
+unchanged, so the writer here is small and literal.
+
+Parsing goes through lxml with every dangerous feature off (no DTD, no entity expansion, no
+network, no huge trees) and refuses any document with a DOCTYPE outright, which blocks XXE,
+external DTDs and billion-laughs files before the parser sees them. XML 1.1 lets control
+characters appear as ``&#x1b;``; libxml2 only speaks 1.0, so such references are swapped for
+private-use stand-ins before parsing and swapped back in the text the library hands out.
+
+Examples
+--------
+>>> w = XmlWriter()
+>>> w.open("a", (("plugin", "x@1"),)); w.leaf("b", "it's <ok>"); w.leaf("c", ""); w.empty("d"); w.close("a")
+>>> print(w.getvalue())
+<a plugin="x@1">
+  <b>it&apos;s &lt;ok&gt;</b>
+  <c></c>
+  <d/>
+</a>
+>>> root = parse_xml(b"<?xml version='1.1' encoding='UTF-8'?>\\n<a>x&#x1b;y</a>", "mem.xml")
+>>> text_of(root.element)
+'x\\x1by'
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from lxml import etree
+
+from flowgraph.errors import FormatError
+
+__all__ = [
+    "ParsedXml",
+    "XmlWriter",
+    "parse_xml",
+    "escape_text",
+    "text_of",
+    "resolve_reference",
+    "element_spans",
+    "decl_line",
+    "MAX_XML_BYTES",
+]
+
+MAX_XML_BYTES = 512 * 1024 * 1024
+"""Files larger than this are refused (a flow-node file is normally a few kB)."""
+
+_PARSER_OPTIONS = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "huge_tree": False,
+    "remove_comments": False,
+    "remove_pis": False,
+}
+
+# XML 1.0 forbids these characters even as numeric references; XStream (XML 1.1 mode) writes them.
+_BAD_REF = re.compile(rb"&#(?:x([0-9a-fA-F]+)|([0-9]+));")
+_STANDIN_BASE = 0x10FF00  # plane-16 private use: U+10FF01..U+10FF1F stand for U+0001..U+001F
+_STANDIN_RE = re.compile("[\U0010ff01-\U0010ff1f]")
+_DOCTYPE_RE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+
+
+_LOCAL = threading.local()
+
+
+def _parser() -> etree.XMLParser:
+    """One hardened parser per thread (lxml parsers must not be shared between threads)."""
+    parser: etree.XMLParser | None = getattr(_LOCAL, "parser", None)
+    if parser is None:
+        parser = etree.XMLParser(**_PARSER_OPTIONS)  # type: ignore[arg-type]
+        _LOCAL.parser = parser
+    return parser
+
+
+class ParsedXml:
+    """A parsed document: its root element, and whether control-character stand-ins are in play."""
+
+    __slots__ = ("element", "has_standins", "path")
+
+    def __init__(self, element: etree._Element, has_standins: bool, path: str) -> None:
+        self.element = element
+        self.has_standins = has_standins
+        self.path = path
+
+    def text(self, element: etree._Element) -> str:
+        """The element's text with stand-ins turned back into the original control characters."""
+        text = element.text or ""
+        return _restore(text) if self.has_standins else text
+
+
+def _swap_ref(match: re.Match[bytes]) -> bytes:
+    hex_digits, dec_digits = match.group(1), match.group(2)
+    try:
+        code = int(hex_digits, 16) if hex_digits is not None else int(dec_digits)
+    except ValueError:  # pragma: no cover - the regex only matches digits
+        return match.group(0)
+    if 0 < code < 0x20 and code not in (0x9, 0xA, 0xD):
+        return chr(_STANDIN_BASE + code).encode("utf-8")
+    return match.group(0)
+
+
+_SEEN_STANDINS = False  # set once any document needed stand-ins; until then text needs no restoring
+
+
+def _restore(text: str) -> str:
+    if not _SEEN_STANDINS or not _STANDIN_RE.search(text):
+        return text
+    return _STANDIN_RE.sub(lambda m: chr(ord(m.group(0)) - _STANDIN_BASE), text)
+
+
+def parse_xml(data: bytes, path: str) -> ParsedXml:
+    """Parse one XStream document safely; every problem becomes a :class:`FormatError` naming ``path``.
+
+    Examples
+    --------
+    >>> parse_xml(b"<!DOCTYPE a [<!ENTITY x 'y'>]><a>&x;</a>", "evil.xml")
+    Traceback (most recent call last):
+    ...
+    flowgraph.errors.FormatError: evil.xml: refused: a DOCTYPE or ENTITY declaration (DTDs and entities are not allowed)
+    """
+    if not data.strip():
+        raise FormatError(f"{path}: empty file (expected an XML document)", path=path)
+    if len(data) > MAX_XML_BYTES:
+        raise FormatError(f"{path}: {len(data)} bytes is larger than the {MAX_XML_BYTES}-byte limit", path=path)
+    if _DOCTYPE_RE.search(data):
+        raise FormatError(
+            f"{path}: refused: a DOCTYPE or ENTITY declaration (DTDs and entities are not allowed)", path=path
+        )
+    standins = False
+    if b"&#" in data:
+        swapped = _BAD_REF.sub(_swap_ref, data)
+        if swapped != data:
+            if "\U0010ff00".encode()[:3] in data:
+                raise FormatError(f"{path}: contains plane-16 private-use characters; cannot parse safely", path=path)
+            data, standins = swapped, True
+            global _SEEN_STANDINS
+            _SEEN_STANDINS = True
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as exc:
+        raise FormatError(f"{path}: not well-formed XML: {exc}", path=path) from exc
+    except (ValueError, etree.LxmlError) as exc:
+        raise FormatError(f"{path}: cannot parse: {exc}", path=path) from exc
+    if root is None:
+        raise FormatError(f"{path}: no root element", path=path)
+    docinfo: Any = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:  # pragma: no cover - caught by the byte check
+        raise FormatError(f"{path}: refused: a DOCTYPE declaration", path=path)
+    return ParsedXml(root, standins, path)
+
+
+def text_of(element: etree._Element) -> str:
+    """The element's text (stand-ins restored); ``""`` when it has none."""
+    text = element.text
+    if text is None:
+        return ""
+    return _restore(text) if _SEEN_STANDINS else text
+
+
+# -- escaping ---------------------------------------------------------------------------
+
+_ESCAPES = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;", ord("'"): "&apos;"}
+_ESCAPES[ord("\r")] = "&#xd;"
+for _code in list(range(0x00, 0x20)) + list(range(0x7F, 0xA0)):
+    if _code not in (0x9, 0xA, 0xD):
+        _ESCAPES[_code] = f"&#x{_code:x};"
+_NEEDS_ESCAPE = re.compile("[&<>\"'\r\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def escape_text(text: str) -> str:
+    """Escape text or an attribute value as XStream's PrettyPrintWriter does in XML 1.1 mode.
+
+    Examples
+    --------
+    >>> escape_text("a & 'b'\\r\\x1b")
+    'a &amp; &apos;b&apos;&#xd;&#x1b;'
+    """
+    if _NEEDS_ESCAPE.search(text) is None:
+        return text
+    if "\x00" in text:
+        raise FormatError("text contains a NUL character, which XML cannot carry")
+    return text.translate(_ESCAPES)
+
+
+def decl_line(version: str, double_quoted: bool) -> str:
+    """The XML declaration line XStream writes (single quotes for atomic writes, double otherwise)."""
+    q = '"' if double_quoted else "'"
+    return f"<?xml version={q}{version}{q} encoding={q}UTF-8{q}?>\n"
+
+
+# -- writer -----------------------------------------------------------------------------
+
+Attrs = Sequence[tuple[str, str]]
+
+
+class XmlWriter:
+    """Writes elements exactly as XStream's PrettyPrintWriter lays them out."""
+
+    __slots__ = ("_depth", "_indent", "_out")
+
+    def __init__(self, depth: int = 0) -> None:
+        self._out: list[str] = []
+        self._depth = depth
+        self._indent = "  " * depth
+
+    def _start(self, name: str, attrs: Attrs) -> str:
+        if not attrs:
+            return f"{self._indent}<{name}"
+        return f"{self._indent}<{name}" + "".join(f' {k}="{escape_text(v)}"' for k, v in attrs)
+
+    def _newline(self) -> None:
+        if self._out:
+            self._out.append("\n")
+
+    def open(self, name: str, attrs: Attrs = ()) -> None:
+        """Start an element that will have child elements."""
+        self._newline()
+        self._out.append(self._start(name, attrs) + ">")
+        self._depth += 1
+        self._indent = "  " * self._depth
+
+    def close(self, name: str) -> None:
+        """End the element opened last."""
+        self._depth -= 1
+        self._indent = "  " * self._depth
+        self._out.append(f"\n{self._indent}</{name}>")
+
+    def leaf(self, name: str, text: str, attrs: Attrs = ()) -> None:
+        """An element holding only text (``""`` gives ``<x></x>``, as XStream writes an empty string)."""
+        self._newline()
+        self._out.append(f"{self._start(name, attrs)}>{escape_text(text)}</{name}>")
+
+    def empty(self, name: str, attrs: Attrs = ()) -> None:
+        """An element with nothing inside: ``<x/>``."""
+        self._newline()
+        self._out.append(self._start(name, attrs) + "/>")
+
+    def raw(self, text: str) -> None:
+        """Pre-rendered markup placed at the current position (it carries its own indentation)."""
+        self._newline()
+        self._out.append(text)
+
+    @property
+    def depth(self) -> int:
+        return self._depth
+
+    def getvalue(self) -> str:
+        return "".join(self._out)
+
+
+# -- XStream references ----------------------------------------------------------------
+
+_STEP_RE = re.compile(r"^([^\[\]]+)(?:\[(\d+)\])?$")
+
+
+def resolve_reference(element: etree._Element, path: str, *, where: str) -> etree._Element:
+    """Follow an XStream relative-path ``reference`` attribute from ``element``.
+
+    ``../../wf.a.ErrorAction/error`` goes up twice, then down to the first ``wf.a.ErrorAction``
+    child and its first ``error`` child; ``name[2]`` is the second child of that name. The walk
+    is a loop bounded by the path length, so a malicious path cannot make it run away.
+    """
+    current: etree._Element | None = element
+    for step in path.split("/"):
+        if current is None:
+            break
+        if step in ("", "."):
+            continue
+        if step == "..":
+            current = current.getparent()
+            continue
+        match = _STEP_RE.match(step)
+        if match is None:
+            raise FormatError(f"{where}: bad XStream reference path {path!r}")
+        name, index = match.group(1), int(match.group(2) or "1")
+        found = [c for c in current if c.tag == name]
+        current = found[index - 1] if 0 < index <= len(found) else None
+    if current is None or current is element:
+        raise FormatError(f"{where}: XStream reference {path!r} points at nothing")
+    if current.get("reference") is not None:
+        raise FormatError(f"{where}: XStream reference {path!r} points at another reference")
+    return current
+
+
+# -- source spans ----------------------------------------------------------------------
+
+_TOKEN_RE = re.compile(
+    r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>"
+    r"|<(/?)([^\s/>!?]+)(?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*\s*(/?)>",
+    re.S,
+)
+
+
+def element_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` offsets in ``text`` of every element, in document order.
+
+    The list lines up with ``root.iter(etree.Element)`` of the same (well-formed) document, so
+    the exact source text of any element can be sliced out: that is how actions the library does
+    not know keep their bytes.
+    """
+    spans: list[tuple[int, int]] = []
+    stack: list[int] = []
+    for match in _TOKEN_RE.finditer(text):
+        name = match.group(2)
+        if name is None:
+            continue
+        if match.group(1):
+            index = stack.pop()
+            spans[index] = (spans[index][0], match.end())
+        elif match.group(3):
+            spans.append((match.start(), match.end()))
+        else:
+            stack.append(len(spans))
+            spans.append((match.start(), -1))
+    return spans
+
+
+def iter_children(element: etree._Element) -> Iterator[etree._Element]:
+    """Child elements only (comments and processing instructions skipped)."""
+    for child in element:
+        if isinstance(child.tag, str):
+            yield child
+
+
+def children_named(element: etree._Element, names: Iterable[str]) -> list[etree._Element]:
+    wanted = set(names)
+    return [c for c in iter_children(element) if c.tag in wanted]

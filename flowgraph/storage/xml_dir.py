@@ -1,0 +1,306 @@
+"""Jenkins' per-node storage: one ``workflow/<id>.xml`` file per flow node.
+
+This is ``SimpleXStreamFlowNodeStorage``'s layout, read and written byte-compatibly:
+
+* **Reads are lazy**: a node file is parsed when the node is first asked for, and kept in a
+  bounded LRU cache, so a 100,000-node run does not have to fit in memory as objects.
+* **Writes go through a write cache**: ``store_node(node, delay=True)`` only remembers the node;
+  :meth:`XmlDirNodeStorage.flush` writes everything pending. ``delay=False`` writes at once.
+* **Durability decides how a file is written**: under ``MAX_SURVIVABILITY`` each file is written
+  to a temporary file, fsynced and renamed into place (and the directory fsynced), with the
+  single-quoted declaration Jenkins' atomic writer uses; under the other modes files are written
+  in place with the double-quoted declaration of Jenkins' non-atomic writer.
+* **Unchanged nodes stay byte-identical**: a node that was read and is stored again unchanged is
+  not rewritten, and when copied to another storage its original text is reused.
+
+Examples
+--------
+>>> import tempfile
+>>> from flowgraph import FlowNode, NodeKind, TimingAction
+>>> d = tempfile.mkdtemp()
+>>> store = XmlDirNodeStorage(d)
+>>> store.store_node(FlowNode("2", NodeKind.FLOW_START, actions=[TimingAction(1)]), delay=True)
+>>> store.is_persisted_fully()
+False
+>>> store.flush()
+>>> XmlDirNodeStorage(d).get_node("2").start_ms
+1
+>>> (Path(d) / "2.xml").read_bytes().split(b"\\n")[0]
+b"<?xml version='1.1' encoding='UTF-8'?>"
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections import OrderedDict
+from collections.abc import Iterator
+from pathlib import Path
+
+from flowgraph.errors import FormatError, StorageError
+from flowgraph.jenkins.names import XmlFormat
+from flowgraph.jenkins.nodes_xml import Original, SourceDoc, decode_tag, encode_tag, with_end_descriptor
+from flowgraph.jenkins.xstream import decl_line, parse_xml
+from flowgraph.node import FlowNode
+from flowgraph.storage.base import Durability, NodeStorage
+
+__all__ = ["XmlDirNodeStorage", "write_bytes", "node_sort_key", "check_node_id"]
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_\-][A-Za-z0-9_.\-]*$")
+_BULK_NAME = "flowNodeStore.xml"
+
+
+def check_node_id(node_id: str, where: str = "") -> str:
+    """Node ids become file names: refuse anything that could escape the directory."""
+    if not isinstance(node_id, str) or not _SAFE_ID.match(node_id) or ".." in node_id:
+        raise StorageError(f"{where}invalid node id {node_id!r}: ids must be plain names like '12'", node_id=None)
+    return node_id
+
+
+def node_sort_key(node_id: str) -> tuple[int, int, str]:
+    """Numeric ids in numeric order, then any others in string order (Jenkins' bulk-store order)."""
+    return (0, int(node_id), "") if node_id.isdigit() else (1, 0, node_id)
+
+
+def write_bytes(path: Path, data: bytes, *, atomic: bool) -> None:
+    """Write a file the way Jenkins does for the given durability.
+
+    Atomic: a temporary file in the same directory, fsync, rename over the target, fsync the
+    directory (so the rename itself survives a power cut). Otherwise a plain truncate-and-write.
+    """
+    if not atomic:
+        with open(path, "wb") as handle:
+            handle.write(data)
+        return
+    fd, tmp = tempfile.mkstemp(prefix="atomic", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:  # pragma: no cover - directories cannot be opened on some platforms
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+class XmlDirNodeStorage(NodeStorage):
+    """One XML file per node in ``directory`` (Jenkins' ``workflow/`` directory).
+
+    Parameters
+    ----------
+    directory
+        The directory holding ``<id>.xml`` files; created on first write if missing.
+    durability
+        How files are written (see the module docstring); ``MAX_SURVIVABILITY`` by default.
+    cache_size
+        How many decoded nodes the read cache keeps.
+    format
+        Plugin versions and spelling for new files; by default learned from the first existing
+        file read, else :class:`~flowgraph.jenkins.names.XmlFormat`'s defaults.
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        durability: Durability = Durability.MAX_SURVIVABILITY,
+        cache_size: int = 10_000,
+        format: XmlFormat | None = None,
+    ) -> None:
+        self.directory = Path(directory)
+        self.durability = durability
+        self.cache_size = max(1, cache_size)
+        self._format = format
+        self._learned = format is not None
+        self._cache: OrderedDict[str, FlowNode] = OrderedDict()
+        self._originals: dict[str, Original] = {}
+        self._pending: dict[str, FlowNode] = {}
+        self._pending_originals: dict[str, Original] = {}
+        self._ids: set[str] | None = None
+        self.reads = 0
+        self.writes = 0
+
+    # -- format ----------------------------------------------------------------------------
+
+    @property
+    def format(self) -> XmlFormat:
+        """The spelling used for new files (learned from existing ones when not given)."""
+        if not self._learned:
+            self._learned = True
+            for node_id in self._disk_ids():
+                try:
+                    data = self._path(node_id).read_bytes()
+                    self._format = XmlFormat.learn(parse_xml(data, str(self._path(node_id))).element)
+                except (OSError, FormatError):
+                    continue
+                break
+        if self._format is None:
+            self._format = XmlFormat()
+        return self._format
+
+    @format.setter
+    def format(self, value: XmlFormat) -> None:
+        self._format = value
+        self._learned = True
+
+    # -- files -----------------------------------------------------------------------------
+
+    def _path(self, node_id: str) -> Path:
+        return self.directory / f"{node_id}.xml"
+
+    def _disk_ids(self) -> set[str]:
+        if self._ids is None:
+            ids: set[str] = set()
+            try:
+                with os.scandir(self.directory) as scan:
+                    entries = list(scan)
+            except FileNotFoundError:
+                entries = []
+            except OSError as exc:
+                raise StorageError(
+                    f"{self.directory}: cannot list node files: {exc}", path=str(self.directory)
+                ) from exc
+            for entry in entries:
+                name = entry.name
+                if name.endswith(".xml") and name != _BULK_NAME:
+                    stem = name[:-4]
+                    if _SAFE_ID.match(stem):
+                        ids.add(stem)
+            self._ids = ids
+        return self._ids
+
+    def _read(self, node_id: str, *, resolve: bool = True) -> FlowNode | None:
+        path = self._path(node_id)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StorageError(f"{path}: cannot read node {node_id}: {exc}", path=str(path), node_id=node_id) from exc
+        self.reads += 1
+        node = decode_tag(SourceDoc(parse_xml(data, str(path)), data), expected_id=node_id)
+        if resolve and node.start_id is not None and node.descriptor_id is None:
+            start = self._cache.get(node.start_id) or self._read(node.start_id, resolve=False)
+            node = with_end_descriptor(node, start)
+        self._originals[node_id] = Original(node, _FileText(path))
+        return node
+
+    def original_of(self, node_id: str) -> Original | None:
+        """How the node looked when read from this storage (for byte-exact copies elsewhere)."""
+        return self._pending_originals.get(node_id) or self._originals.get(node_id)
+
+    # -- NodeStorage ---------------------------------------------------------------------
+
+    def get_node(self, node_id: str) -> FlowNode | None:
+        pending = self._pending.get(node_id)
+        if pending is not None:
+            return pending
+        cached = self._cache.get(node_id)
+        if cached is not None:
+            self._cache.move_to_end(node_id)
+            return cached
+        if not _SAFE_ID.match(node_id) or ".." in node_id:
+            return None
+        node = self._read(node_id)
+        if node is not None:
+            self._remember(node)
+        return node
+
+    def _remember(self, node: FlowNode) -> None:
+        cache = self._cache
+        cache[node.id] = node
+        cache.move_to_end(node.id)
+        while len(cache) > self.cache_size:
+            old_id, _ = cache.popitem(last=False)
+            self._originals.pop(old_id, None)
+
+    def store_node(self, node: FlowNode, *, delay: bool = False, original: Original | None = None) -> None:
+        """Store a node; ``original`` (from another XML storage) lets unchanged text be reused."""
+        check_node_id(node.id, f"{self.directory}: ")
+        if original is not None:
+            self._pending_originals[node.id] = original
+        self._pending[node.id] = node
+        self._remember(node)
+        if self._ids is not None:
+            self._ids.add(node.id)
+        else:
+            self._disk_ids().add(node.id)
+        if not delay:
+            self.flush_node(node)
+
+    def _write(self, node: FlowNode) -> None:
+        original = self._pending_originals.pop(node.id, None) or self._originals.get(node.id)
+        path = self._path(node.id)
+        if original is not None and original.unchanged(node) and isinstance(original.text, _FileText):
+            if original.text.path == path:
+                return  # the file on disk is already exactly this node
+        fmt = self.format
+        atomic = self.durability.atomic_writes
+        text = decl_line(fmt.xml_version, not atomic) + encode_tag(node, fmt, depth=0, original=original)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            write_bytes(path, text.encode("utf-8"), atomic=atomic)
+        except OSError as exc:
+            raise StorageError(f"{path}: cannot write node {node.id}: {exc}", path=str(path), node_id=node.id) from exc
+        self.writes += 1
+        self._originals[node.id] = Original(node, _FileText(path))
+
+    def flush(self) -> None:
+        for node_id in sorted(self._pending, key=node_sort_key):
+            self._write(self._pending[node_id])
+        self._pending.clear()
+
+    def flush_node(self, node: FlowNode) -> None:
+        pending = self._pending.pop(node.id, None)
+        if pending is not None:
+            self._write(pending)
+
+    def is_persisted_fully(self) -> bool:
+        return not self._pending
+
+    def node_ids(self) -> Iterator[str]:
+        return iter(sorted(self._disk_ids() | set(self._pending), key=node_sort_key))
+
+    def __len__(self) -> int:
+        return len(self._disk_ids() | set(self._pending))
+
+    def __contains__(self, node_id: object) -> bool:
+        if not isinstance(node_id, str):
+            return False
+        return node_id in self._pending or node_id in self._disk_ids()
+
+    def __repr__(self) -> str:
+        return f"XmlDirNodeStorage({str(self.directory)!r}, {self.durability.name})"
+
+
+class _FileText:
+    """Lazily reads a node file's text after the declaration (its ``Tag`` element, depth 0)."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __call__(self) -> tuple[str, int]:
+        try:
+            text = self.path.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FormatError(f"{self.path}: cannot re-read original text: {exc}", path=str(self.path)) from exc
+        if text.startswith("<?xml"):
+            text = text.split("\n", 1)[1] if "\n" in text else ""
+        return text, 0
