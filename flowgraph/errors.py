@@ -9,11 +9,17 @@ storage boundary (foreign errors are translated with ``raise ... from exc``)::
     ├── StorageError               a node storage could not do what was asked
     │   ├── NodeNotFoundError      a node id that a head, parent link or caller names is absent
     │   ├── DuplicateNodeError     the same node id stored twice with different content
-    │   └── FormatError            a file or row that cannot be parsed (names file and node)
+    │   ├── FormatError            a file or row that cannot be parsed (names file and node)
+    │   └── SchemaVersionError     a database written by a newer flowgraph schema (nothing is changed)
     ├── CorruptGraphError          the nodes exist but do not form a valid flow graph
     │   └── GraphCycleError        parent or start links form a cycle (names the nodes)
     ├── ScanError                  a scanner met a graph shape it cannot walk
     ├── ResumeError                a recorded run cannot be resumed (and why)
+    │   ├── NotResumableError      Jenkins' rules refuse the run (done, persisted_clean False…)
+    │   ├── FactoryError           the pipeline factory is missing, not importable or not re-importable
+    │   ├── PipelineDefinitionError  a pipeline breaks the recorder's rules (e.g. duplicate step names)
+    │   │   └── DuplicateStepError step names are not unique
+    │   └── StepChangedError       a recorded step's version changed and the policy is "refuse"
     └── RenderError                a renderer could not produce its output
 
 Messages always name the node id (and the file, where there is one) and say what is wrong.
@@ -34,6 +40,12 @@ __all__ = [
     "GraphCycleError",
     "ScanError",
     "ResumeError",
+    "NotResumableError",
+    "FactoryError",
+    "PipelineDefinitionError",
+    "DuplicateStepError",
+    "StepChangedError",
+    "SchemaVersionError",
     "RenderError",
 ]
 
@@ -86,6 +98,23 @@ class FormatError(StorageError):
     """Stored data cannot be parsed: truncated, not XML, the wrong schema, an unsafe construct."""
 
 
+class SchemaVersionError(StorageError):
+    """The database was written by a newer flowgraph schema than this one reads.
+
+    Nothing is read further and nothing is written, so the newer data stays intact.
+    """
+
+    def __init__(self, found: int, supported: int, *, path: str | None = None) -> None:
+        where = f" {path}" if path is not None else ""
+        super().__init__(
+            f"database{where} has flowgraph schema version {found}, but this flowgraph reads versions up to "
+            f"{supported}; upgrade flowgraph (pip install -U flowgraph) to open it. Nothing was changed.",
+            path=path,
+        )
+        self.found = found
+        self.supported = supported
+
+
 class CorruptGraphError(FlowGraphError):
     """Nodes that exist but break the flow-graph rules (e.g. a block end whose start is not a block start)."""
 
@@ -112,6 +141,54 @@ class ScanError(FlowGraphError):
 
 class ResumeError(FlowGraphError):
     """A recorded run cannot be resumed; the message says why and what to do."""
+
+
+class NotResumableError(ResumeError):
+    """Jenkins' persistence rules refuse to resume the run; ``reason`` is the rule that said no."""
+
+    def __init__(self, reason: str, *, where: str | None = None) -> None:
+        place = f"{where}: " if where is not None else ""
+        super().__init__(
+            f"{place}the run cannot be resumed: {reason}. Its state may be stale or it has finished; "
+            "start a new run instead."
+        )
+        self.reason = reason
+
+
+class FactoryError(ResumeError):
+    """The pipeline factory is missing from the record, cannot be imported, or is not re-importable."""
+
+
+class PipelineDefinitionError(ResumeError):
+    """A pipeline breaks the recorder's rules (names, requirements, structure); nothing was written."""
+
+
+class DuplicateStepError(PipelineDefinitionError):
+    """Two steps of one pipeline share a name; names are how resumption matches steps to records."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        dupes = sorted(set(names))
+        super().__init__(
+            f"step names must be unique in a pipeline (they match steps to their records on resume); "
+            f"duplicated: {', '.join(dupes)}. Rename the steps."
+        )
+        self.names = dupes
+
+
+class StepChangedError(ResumeError):
+    """Recorded steps have a different version now and the policy is ``refuse``.
+
+    ``changes`` maps each step name to ``(recorded version, current version)``.
+    """
+
+    def __init__(self, changes: dict[str, tuple[str, str]]) -> None:
+        listed = ", ".join(f"{n} ({old} -> {new})" for n, (old, new) in sorted(changes.items()))
+        super().__init__(
+            f"steps changed version since they were recorded: {listed}. Resume with "
+            'on_version_change="rerun" to run them again (and the steps that use their results), or '
+            '"keep" to reuse the recorded results. Nothing was changed.'
+        )
+        self.changes = changes
 
 
 class RenderError(FlowGraphError):

@@ -25,6 +25,8 @@ True
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -53,6 +55,9 @@ class FlowExecution:
     ``starts`` lists the open block starts, outermost first; ``storage_corrupt`` is set when the
     node storage was found damaged (placeholders were made) and makes resumption impossible.
     ``extra`` keeps format-specific fields (timings, sandbox, user…) so they round-trip.
+    ``id`` names the execution inside a storage that holds many (a SQL database); ``name`` is a
+    human label. ``factory`` is the importable name of the function that builds the pipeline and
+    ``factory_args``/``factory_kwargs`` its JSON arguments (TaskFlow's ``load_from_factory``).
     """
 
     heads: dict[int, str] = field(default_factory=dict)
@@ -73,6 +78,85 @@ class FlowExecution:
     created_ms: int | None = None
     updated_ms: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    id: str | None = None
+    name: str | None = None
+
+    @property
+    def scripts(self) -> dict[str, str]:
+        """Every script of the run: the main one under ``"main"`` (when set), then the loaded ones."""
+        scripts = {"main": self.script} if self.script is not None else {}
+        scripts.update(self.loaded_scripts)
+        return scripts
+
+    def touch(self, now_ms: int | None = None) -> None:
+        """Set ``updated_ms`` (and ``created_ms`` the first time) to now, in epoch milliseconds."""
+        now = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+        if self.created_ms is None:
+            self.created_ms = now
+        self.updated_ms = now
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as JSON-able data (the SQL storage keeps it in one row; build.xml has its own form).
+
+        Examples
+        --------
+        >>> ex = FlowExecution(heads={1: "9"}, done=True, factory="pkg.mod.make", factory_kwargs={"n": 3})
+        >>> FlowExecution.from_dict(ex.to_dict()) == ex
+        True
+        """
+        return {
+            "id": self.id,
+            "name": self.name,
+            "heads": {str(k): v for k, v in self.heads.items()},
+            "starts": list(self.starts),
+            "script": self.script,
+            "loaded_scripts": dict(self.loaded_scripts),
+            "persisted_clean": self.persisted_clean,
+            "done": self.done,
+            "durability": self.durability.value if self.durability is not None else None,
+            "iota": self.iota,
+            "result": self.result.name if self.result is not None else None,
+            "storage_dir": self.storage_dir,
+            "storage_corrupt": self.storage_corrupt,
+            "factory": self.factory,
+            "factory_args": list(self.factory_args),
+            "factory_kwargs": dict(self.factory_kwargs),
+            "metadata": dict(self.metadata),
+            "created_ms": self.created_ms,
+            "updated_ms": self.updated_ms,
+            "extra": dict(self.extra),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FlowExecution:
+        """Rebuild a record from :meth:`to_dict` output; unknown keys are kept in ``extra``."""
+        known = set(cls.__dataclass_fields__)
+        durability = data.get("durability")
+        result = data.get("result")
+        extra = dict(data.get("extra") or {})
+        extra.update({k: v for k, v in data.items() if k not in known})
+        return cls(
+            heads={int(k): str(v) for k, v in (data.get("heads") or {}).items()},
+            starts=[str(s) for s in data.get("starts") or ()],
+            script=data.get("script"),
+            loaded_scripts=dict(data.get("loaded_scripts") or {}),
+            persisted_clean=data.get("persisted_clean"),
+            done=bool(data.get("done", False)),
+            durability=Durability(durability) if durability is not None else None,
+            iota=int(data.get("iota") or 0),
+            result=Result.parse(result) if result is not None else None,
+            storage_dir=data.get("storage_dir"),
+            storage_corrupt=bool(data.get("storage_corrupt", False)),
+            factory=data.get("factory"),
+            factory_args=list(data.get("factory_args") or ()),
+            factory_kwargs=dict(data.get("factory_kwargs") or {}),
+            metadata=dict(data.get("metadata") or {}),
+            created_ms=data.get("created_ms"),
+            updated_ms=data.get("updated_ms"),
+            extra=extra,
+            id=data.get("id"),
+            name=data.get("name"),
+        )
 
     @property
     def head_ids(self) -> list[str]:

@@ -1,0 +1,46 @@
+"""The recorder: run Python pipelines, record them live as Jenkins flow graphs, resume after a crash.
+
+Jenkins' flow graph is the record, TaskFlow's rules do the resuming:
+
+* define a pipeline with :class:`Step`, :class:`Stage`, :class:`Parallel`, :class:`Retry` in a
+  :class:`Pipeline`, built by a module-level *factory*;
+* :func:`record` runs it into a store (memory, SQLite/PostgreSQL via
+  :class:`~flowgraph.storage.sql.SqlNodeStorage`, or a Jenkins build directory of per-node XML);
+* :func:`resume` re-imports the factory and continues a run whose process died, never running a
+  step whose completion was recorded again;
+* inside a step, :func:`log` writes to the step's log (Jenkins' ``log`` + ``log-index``).
+
+Examples
+--------
+>>> from flowgraph.recorder.examples import greeting_pipeline
+>>> run = record(greeting_pipeline, kwargs={"who": "docs"})
+>>> run.results["shout"], [n.display_name for n in run.graph][:3]
+('HELLO DOCS', ['Start of Pipeline', 'Stage : Start', 'Greet'])
+"""
+
+from flowgraph.recorder.api import RecordedRun, VersionPolicy, record, resume
+from flowgraph.recorder.factory import factory_name, load_factory
+from flowgraph.recorder.logs import LogWriter, log
+from flowgraph.recorder.pipeline import Parallel, Pipeline, Retry, Stage, Step
+from flowgraph.recorder.stores import MemoryRunStore, RunStore, SqlRunStore, XmlRunStore, open_store
+
+__all__ = [
+    "Pipeline",
+    "Step",
+    "Stage",
+    "Parallel",
+    "Retry",
+    "record",
+    "resume",
+    "RecordedRun",
+    "VersionPolicy",
+    "log",
+    "LogWriter",
+    "factory_name",
+    "load_factory",
+    "RunStore",
+    "MemoryRunStore",
+    "SqlRunStore",
+    "XmlRunStore",
+    "open_store",
+]

@@ -1,0 +1,450 @@
+"""SQL node storage and execution records, through SQLAlchemy Core (SQLite file or PostgreSQL).
+
+One database holds many runs; a :class:`SqlNodeStorage` is the node storage of one of them
+(``execution_id``), with its execution record beside it. Nodes follow the storage contract:
+``store_node(delay=True)`` keeps a node in the write cache, :meth:`SqlNodeStorage.flush` writes
+every cached node in **one transaction**, and :meth:`SqlNodeStorage.save_execution` writes the
+cached nodes *and* the record in one transaction — so the nodes a record names are always
+durable no later than the record (seed 000, rule 2) and a step costs one commit (one fsync
+under ``MAX_SURVIVABILITY``). Nodes carrying a :class:`~flowgraph.stepdetail.StepRecordAction`
+also update the step-details table in that same transaction.
+
+Choose it for many runs in one place, for concurrent writers (each transaction takes the write
+lock and waits its turn; nothing is lost), and for queries over step details.
+
+Examples
+--------
+>>> import tempfile, os
+>>> from flowgraph import FlowExecution, FlowNode, NodeKind
+>>> db = os.path.join(tempfile.mkdtemp(), "runs.db")
+>>> with SqlNodeStorage(db, "run-1") as store:
+...     store.store_node(FlowNode("2", NodeKind.FLOW_START), delay=True)
+...     store.save_execution(FlowExecution(heads={1: "2"}, persisted_clean=True))
+>>> again = open_sql(f"sqlite:///{db}#run-1")
+>>> [n.id for n in again.iter_nodes()], again.load_execution().heads
+(['2'], {1: '2'})
+>>> again.close()
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection, Engine, Table, delete, func, select
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError
+
+from flowgraph.actions import ErrorAction, action_from_dict, action_to_dict
+from flowgraph.errors import FormatError, NodeNotFoundError, StorageError
+from flowgraph.execution import FlowExecution
+from flowgraph.node import FlowNode, NodeKind
+from flowgraph.result import Result
+from flowgraph.stepdetail import StepRecordAction
+from flowgraph.storage.base import Durability, NodeStorage
+from flowgraph.storage.sql_schema import ensure_schema, executions, make_engine, nodes, normalize_url, steps
+
+__all__ = ["SqlNodeStorage", "StepRow", "open_sql", "list_executions", "split_url"]
+
+
+class StepRow(NamedTuple):
+    """One row of the step-details table (TaskFlow's atom detail)."""
+
+    name: str
+    node_id: str
+    state: str
+    version: str | None
+    result: Any
+    failure: dict[str, Any] | None
+    attempt: int | None
+    finished_ms: int | None
+    updated_ms: int | None
+
+
+def split_url(url: str | Path) -> tuple[str, str | None]:
+    """Split ``url#execution`` into the database URL and the execution id (None when absent).
+
+    Examples
+    --------
+    >>> split_url("sqlite:///runs.db#build-7")
+    ('sqlite:///runs.db', 'build-7')
+    """
+    text = str(url)
+    base, sep, fragment = text.partition("#")
+    return base, (fragment if sep and fragment else None)
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+_UPSERTS: dict[tuple[str, str], Any] = {}
+
+
+def _upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> None:
+    """Insert ``rows`` or update the existing ones (matched on ``keys``); ``seq`` is never changed."""
+    if not rows:
+        return
+    name = conn.dialect.name
+    stmt = _UPSERTS.get((name, table.name))
+    if stmt is None:
+        dialect = sqlite_dialect if name == "sqlite" else pg_dialect if name == "postgresql" else None
+        if dialect is None:  # any other database: delete then insert, in the same transaction
+            for row in rows:
+                conn.execute(delete(table).where(*(table.c[k] == row[k] for k in keys)))
+            conn.execute(table.insert(), list(rows))
+            return
+        insert = dialect.insert(table)
+        updates = {c.name: insert.excluded[c.name] for c in table.columns if c.name not in keys and c.name != "seq"}
+        stmt = insert.on_conflict_do_update(index_elements=list(keys), set_=updates)
+        _UPSERTS[(name, table.name)] = stmt
+    conn.execute(stmt, list(rows) if len(rows) > 1 else rows[0])
+
+
+class SqlNodeStorage(NodeStorage):
+    """The nodes (and execution record) of one run in a SQL database.
+
+    Parameters
+    ----------
+    url
+        A SQLAlchemy URL (``sqlite:///path.db``, ``postgresql://user@host/db``) or a file path
+        (a SQLite file). The schema is created on first use.
+    execution_id
+        Which run of the database this storage holds.
+    durability
+        How durably commits are made (SQLite ``synchronous``, PostgreSQL ``synchronous_commit``).
+    engine
+        An engine to share (it is not disposed by :meth:`close`).
+    """
+
+    def __init__(
+        self,
+        url: str | Path | URL,
+        execution_id: str = "default",
+        *,
+        durability: Durability = Durability.MAX_SURVIVABILITY,
+        engine: Engine | None = None,
+    ) -> None:
+        parsed = url if isinstance(url, URL) else normalize_url(url)
+        self.url = parsed.render_as_string(hide_password=True)
+        self.execution_id = execution_id
+        self.durability = durability
+        self._own_engine = engine is None
+        self.engine = engine if engine is not None else make_engine(parsed, durability)
+        self._lock = threading.RLock()
+        self._pending: dict[str, FlowNode] = {}
+        self._cache: dict[str, FlowNode] = {}
+        self._seq: dict[str, int] = {}
+        self.reads = 0
+        self.commits = 0
+        ensure_schema(self.engine, self.url)
+        with self._guard("read the node ids of"), self.engine.connect() as conn:
+            query = select(nodes.c.node_id, nodes.c.seq).where(nodes.c.execution_id == execution_id)
+            for node_id, seq in conn.execute(query.order_by(nodes.c.seq)):
+                self._seq[node_id] = int(seq)
+        self._next_seq = max(self._seq.values(), default=0) + 1
+
+    # -- errors -------------------------------------------------------------------------
+
+    def _guard(self, doing: str) -> _Guard:
+        return _Guard(f"cannot {doing} execution {self.execution_id!r} in {self.url}", self.url)
+
+    # -- reading ------------------------------------------------------------------------
+
+    def get_node(self, node_id: str) -> FlowNode | None:
+        self.reads += 1
+        with self._lock:
+            node = self._pending.get(node_id) or self._cache.get(node_id)
+            if node is not None or node_id not in self._seq:
+                return node
+            with self._guard(f"read node {node_id} of"), self.engine.connect() as conn:
+                query = select(nodes).where(nodes.c.execution_id == self.execution_id, nodes.c.node_id == node_id)
+                row = conn.execute(query).mappings().first()
+            if row is None:
+                return None
+            node = self._decode(row)
+            self._cache[node_id] = node
+            return node
+
+    def _decode(self, row: Mapping[str, Any]) -> FlowNode:
+        node_id = str(row["node_id"])
+        try:
+            return FlowNode(
+                node_id,
+                NodeKind(row["kind"]),
+                tuple(str(p) for p in json.loads(row["parent_ids"])),
+                start_id=row["start_id"],
+                descriptor_id=row["descriptor_id"],
+                actions=[action_from_dict(a) for a in json.loads(row["actions"])],
+                display_name=row["display_name"],
+                result=Result.parse(row["result"]) if row["result"] else None,
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise FormatError(
+                f"node {node_id} of execution {self.execution_id!r} in {self.url} cannot be read: {exc}",
+                path=self.url,
+                node_id=node_id,
+            ) from exc
+
+    def node_ids(self) -> Iterator[str]:
+        with self._lock:
+            return iter(sorted(self._seq, key=self._seq.__getitem__))
+
+    def iter_nodes(self) -> Iterator[FlowNode]:
+        """Every node in creation order: one query, streamed (pending nodes come from the cache)."""
+        with self._lock:
+            pending = dict(self._pending)
+            stored = [i for i in self._seq if i not in pending]
+        if stored:
+            with self._guard("read the nodes of"), self.engine.connect() as conn:
+                query = select(nodes).where(nodes.c.execution_id == self.execution_id).order_by(nodes.c.seq)
+                rows = conn.execute(query).mappings().all()
+        else:
+            rows = []
+        by_seq: list[tuple[int, FlowNode]] = []
+        for row in rows:
+            node_id = str(row["node_id"])
+            if node_id not in pending:
+                self.reads += 1
+                by_seq.append((int(row["seq"]), self._decode(row)))
+        for node_id, node in pending.items():
+            by_seq.append((self._seq[node_id], node))
+        by_seq.sort(key=lambda item: item[0])
+        return iter([node for _, node in by_seq])
+
+    def __len__(self) -> int:
+        return len(self._seq)
+
+    def __contains__(self, node_id: object) -> bool:
+        return isinstance(node_id, str) and node_id in self._seq
+
+    def is_persisted_fully(self) -> bool:
+        return not self._pending
+
+    # -- writing ------------------------------------------------------------------------
+
+    def store_node(self, node: FlowNode, *, delay: bool = False) -> None:
+        with self._lock:
+            if node.id not in self._seq:
+                self._seq[node.id] = self._next_seq
+                self._next_seq += 1
+            self._pending[node.id] = node
+            self._cache[node.id] = node
+            if not delay:
+                self._write(None)
+
+    def flush(self) -> None:
+        with self._lock:
+            if self._pending:
+                self._write(None)
+
+    def save_execution(self, execution: FlowExecution) -> None:
+        """Write the cached nodes and the execution record in one transaction (rule 2 for free)."""
+        with self._lock:
+            execution.id = self.execution_id
+            self._write(execution)
+
+    def _write(self, execution: FlowExecution | None) -> None:
+        pending = sorted(self._pending.values(), key=lambda n: self._seq[n.id])
+        now = _now_ms()
+        node_rows = [self._encode(node, now) for node in pending]
+        step_rows = [row for row in (self._step_row(node, now) for node in pending) if row is not None]
+        with self._guard("write"), self.engine.begin() as conn:
+            _upsert(conn, nodes, node_rows, ("execution_id", "node_id"))
+            _upsert(conn, steps, step_rows, ("execution_id", "name"))
+            if execution is not None:
+                _upsert(conn, executions, [self._execution_row(execution)], ("id",))
+        self.commits += 1
+        self._pending.clear()
+
+    def _dumps(self, value: Any, node_id: str | None, what: str) -> str:
+        try:
+            return json.dumps(value, separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            where = f"node {node_id}" if node_id is not None else f"execution {self.execution_id!r}"
+            raise StorageError(
+                f"{where}: its {what} cannot be stored as JSON ({exc}); use JSON values (str, numbers, lists, dicts)",
+                path=self.url,
+                node_id=node_id,
+            ) from exc
+
+    def _encode(self, node: FlowNode, now: int) -> dict[str, Any]:
+        return {
+            "execution_id": self.execution_id,
+            "node_id": node.id,
+            "seq": self._seq[node.id],
+            "kind": node.kind.value,
+            "parent_ids": self._dumps(list(node.parent_ids), node.id, "parents"),
+            "start_id": node.start_id,
+            "descriptor_id": node.descriptor_id,
+            "display_name": node._display_name,
+            "result": node.result.name if node.result is not None else None,
+            "actions": self._dumps([action_to_dict(a) for a in node.actions], node.id, "actions"),
+            "updated_ms": now,
+        }
+
+    def _step_row(self, node: FlowNode, now: int) -> dict[str, Any] | None:
+        record = node.get_action(StepRecordAction)
+        if record is None:
+            return None
+        error = node.get_action(ErrorAction)
+        return {
+            "execution_id": self.execution_id,
+            "name": record.name,
+            "node_id": node.id,
+            "state": record.state.value,
+            "version": record.version,
+            "result": self._dumps(record.result, node.id, "step result"),
+            "failure": self._dumps(error.to_dict(), node.id, "failure") if error is not None else None,
+            "attempt": record.attempt,
+            "started_ms": node.start_ms,
+            "finished_ms": record.finished_ms,
+            "updated_ms": now,
+        }
+
+    def _execution_row(self, ex: FlowExecution) -> dict[str, Any]:
+        if ex.created_ms is None or ex.updated_ms is None:
+            ex.touch()
+        data = ex.to_dict()
+        dumps = self._dumps
+        return {
+            "id": self.execution_id,
+            "name": ex.name,
+            "created_ms": ex.created_ms,
+            "updated_ms": ex.updated_ms,
+            "persisted_clean": ex.persisted_clean,
+            "done": ex.done,
+            "durability": data["durability"],
+            "factory": ex.factory,
+            "factory_args": dumps(data["factory_args"], None, "factory arguments"),
+            "factory_kwargs": dumps(data["factory_kwargs"], None, "factory arguments"),
+            "heads": dumps(data["heads"], None, "heads"),
+            "starts": dumps(data["starts"], None, "starts"),
+            "scripts": dumps(ex.scripts, None, "scripts"),
+            "metadata": dumps(data["metadata"], None, "metadata"),
+            "result": data["result"],
+            "iota": ex.iota,
+            "record": dumps(data, None, "record"),
+        }
+
+    # -- execution records and step details ---------------------------------------------
+
+    def load_execution(self) -> FlowExecution | None:
+        """The saved execution record of this run, or None when none was saved."""
+        with self._guard("read the record of"), self.engine.connect() as conn:
+            row = conn.execute(select(executions.c.record).where(executions.c.id == self.execution_id)).first()
+        if row is None:
+            return None
+        try:
+            return FlowExecution.from_dict(json.loads(row[0]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise FormatError(
+                f"the record of execution {self.execution_id!r} in {self.url} cannot be read: {exc}", path=self.url
+            ) from exc
+
+    def step_rows(self) -> dict[str, StepRow]:
+        """The step-details table for this run, by step name."""
+        with self._guard("read the steps of"), self.engine.connect() as conn:
+            rows = conn.execute(select(steps).where(steps.c.execution_id == self.execution_id)).mappings().all()
+        out: dict[str, StepRow] = {}
+        for r in rows:
+            out[r["name"]] = StepRow(
+                r["name"],
+                r["node_id"],
+                r["state"],
+                r["version"],
+                json.loads(r["result"]) if r["result"] is not None else None,
+                json.loads(r["failure"]) if r["failure"] is not None else None,
+                r["attempt"],
+                r["finished_ms"],
+                r["updated_ms"],
+            )
+        return out
+
+    def count_rows(self) -> int:
+        """Nodes of this run actually in the database (not counting the write cache)."""
+        with self._guard("count the nodes of"), self.engine.connect() as conn:
+            query = select(func.count()).select_from(nodes).where(nodes.c.execution_id == self.execution_id)
+            return int(conn.execute(query).scalar_one())
+
+    def close(self) -> None:
+        """Flush the write cache and release the engine (when this storage made it)."""
+        try:
+            self.flush()
+        finally:
+            if self._own_engine:
+                self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"SqlNodeStorage({self.url!r}, {self.execution_id!r}, {len(self)} nodes)"
+
+
+class _Guard:
+    """Turns SQLAlchemy's errors into StorageError naming the run and the database."""
+
+    __slots__ = ("message", "path")
+
+    def __init__(self, message: str, path: str) -> None:
+        self.message = message
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        if isinstance(exc, SQLAlchemyError):
+            raise StorageError(f"{self.message}: {exc}", path=self.path) from exc
+
+
+def list_executions(url: str | Path, *, engine: Engine | None = None) -> list[FlowExecution]:
+    """Every execution record in a database, oldest first.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> db = os.path.join(tempfile.mkdtemp(), "runs.db")
+    >>> list_executions(db)
+    []
+    """
+    parsed = normalize_url(url)
+    own = engine is None
+    eng = engine if engine is not None else make_engine(parsed, Durability.MAX_SURVIVABILITY)
+    where = parsed.render_as_string(hide_password=True)
+    try:
+        ensure_schema(eng, where)
+        with _Guard(f"cannot list the executions in {where}", where), eng.connect() as conn:
+            query = select(executions.c.record).order_by(executions.c.created_ms, executions.c.id)
+            return [FlowExecution.from_dict(json.loads(r[0])) for r in conn.execute(query)]
+    finally:
+        if own:
+            eng.dispose()
+
+
+def open_sql(url: str | Path, *, durability: Durability | None = None) -> SqlNodeStorage:
+    """Open the storage of one run from ``<database url>#<execution id>``.
+
+    Without a fragment, the database must hold exactly one execution (else a typed error lists
+    them). ``durability`` defaults to the one the record was saved with.
+    """
+    base, execution_id = split_url(url)
+    if execution_id is None:
+        found = list_executions(base)
+        if len(found) != 1:
+            names = ", ".join(str(e.id) for e in found) or "none"
+            raise NodeNotFoundError(
+                "execution", referenced_by=f"{base} (it holds {len(found)} executions: {names}; add #<id> to the URL)"
+            )
+        execution_id = str(found[0].id)
+    store = SqlNodeStorage(base, execution_id, durability=durability or Durability.MAX_SURVIVABILITY)
+    if durability is None:
+        record = store.load_execution()
+        if record is not None and record.durability is not None and record.durability is not store.durability:
+            store.close()
+            store = SqlNodeStorage(base, execution_id, durability=record.durability)
+    return store
