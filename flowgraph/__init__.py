@@ -54,6 +54,7 @@ from flowgraph.errors import (
     GraphCycleError,
     NodeNotFoundError,
     RenderError,
+    EngineNotFoundError,
     ResumeError,
     ScanError,
     StorageError,
@@ -137,4 +138,5 @@ __all__ = [
     "ScanError",
     "ResumeError",
     "RenderError",
+    "EngineNotFoundError",
 ]

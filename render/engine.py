@@ -34,7 +34,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
 
-from flowgraph.errors import RenderError
+from flowgraph.errors import EngineNotFoundError, RenderError
 
 __all__ = [
     "Engine",
@@ -81,7 +81,7 @@ class _ProgramEngine(Engine):
 
     def render(self, source: str, fmt: str = "svg") -> bytes:
         if not self.supports(fmt):
-            raise RenderError(f"the {self.name} engine cannot write {fmt!r}; it writes {sorted(self.formats)}")
+            raise EngineNotFoundError(f"the {self.name} engine cannot write {fmt!r}; it writes {sorted(self.formats)}")
         try:
             done = subprocess.run(
                 [self.program, f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True, check=False
@@ -149,7 +149,7 @@ class WasmEngine(Engine):
 
     def render(self, source: str, fmt: str = "svg") -> bytes:
         if not self.supports(fmt):
-            raise RenderError(
+            raise EngineNotFoundError(
                 f"the WebAssembly Graphviz cannot write {fmt!r}; it writes {sorted(self.formats)}. "
                 "For PNG install system Graphviz or: pip install graphviz-pure"
             )
@@ -217,9 +217,9 @@ def choose_engine(fmt: str = "svg", prefer: str | None = None) -> Engine:
             raise RenderError(f"unknown Graphviz engine {wanted!r}; choose one of {sorted(_FINDERS)}")
         engine: Engine | None = finder()
         if engine is None:
-            raise RenderError(f"the Graphviz engine {wanted!r} is not installed; {_INSTALL_HINT}")
+            raise EngineNotFoundError(f"the Graphviz engine {wanted!r} is not installed; {_INSTALL_HINT}")
         if not engine.supports(fmt):
-            raise RenderError(f"the Graphviz engine {wanted!r} cannot write {fmt!r}")
+            raise EngineNotFoundError(f"the Graphviz engine {wanted!r} cannot write {fmt!r}; {_INSTALL_HINT}")
         return engine
     engines = available_engines()
     for engine in engines:
@@ -227,8 +227,8 @@ def choose_engine(fmt: str = "svg", prefer: str | None = None) -> Engine:
             return engine
     if engines:
         names = ", ".join(e.name for e in engines)
-        raise RenderError(f"no installed Graphviz engine ({names}) writes {fmt!r}; {_INSTALL_HINT}")
-    raise RenderError(f"no Graphviz engine found to render {fmt!r}; {_INSTALL_HINT}")
+        raise EngineNotFoundError(f"no installed Graphviz engine ({names}) writes {fmt!r}; {_INSTALL_HINT}")
+    raise EngineNotFoundError(f"no Graphviz engine found to render {fmt!r}; {_INSTALL_HINT}")
 
 
 def render_dot(source: str, fmt: str = "svg", *, engine: Engine | str | None = None) -> bytes:

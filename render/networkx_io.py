@@ -37,19 +37,33 @@ True
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
 from flowgraph.actions import action_from_dict, action_to_dict
-from flowgraph.errors import CorruptGraphError, FlowGraphError, FormatError, GraphCycleError
+from flowgraph.errors import CorruptGraphError, FlowGraphError, FormatError, GraphCycleError, StorageError
 from flowgraph.graph import FlowGraph
 from flowgraph.node import FlowNode, NodeKind
 from flowgraph.result import Result
 from flowgraph.run import Run
 
-__all__ = ["to_networkx", "from_networkx"]
+__all__ = [
+    "to_networkx",
+    "from_networkx",
+    "run_to_json",
+    "run_from_json",
+    "save_run_json",
+    "load_run_json",
+    "RUN_JSON_FORMAT",
+]
+
+RUN_JSON_FORMAT = "flowgraph-run/1"
+"""The ``format`` field of a run saved by :func:`save_run_json`."""
 
 _KINDS = {kind.value: kind for kind in NodeKind}
 
@@ -175,3 +189,84 @@ def _node_from(nxgraph: nx.DiGraph, node_id: Any) -> FlowNode:
         raise
     except ValueError as exc:
         raise CorruptGraphError(f"node {name}: {exc}", node_id=name) from exc
+
+
+# -- a run as one JSON document ------------------------------------------------------------
+
+
+def run_to_json(run: Run) -> dict[str, Any]:
+    """A run as JSON-able data: its facts plus the graph in networkx's node-link form."""
+    return {
+        "format": RUN_JSON_FORMAT,
+        "run": {
+            "name": run.name,
+            "number": run.number,
+            "result": run.result.name if run.result is not None else None,
+            "start_ms": run.start_ms,
+            "duration_ms": run.duration_ms,
+            "running": run.running,
+            "pending_input": run.pending_input,
+        },
+        "graph": nx.node_link_data(to_networkx(run), edges="edges"),
+    }
+
+
+def run_from_json(data: Mapping[str, Any], *, path: str | None = None) -> Run:
+    """Rebuild a :class:`~flowgraph.Run` from :func:`run_to_json` data.
+
+    Raises
+    ------
+    FormatError
+        The data is not a flowgraph run document, or a node in it is malformed (see
+        :func:`from_networkx`); the message names ``path`` when given.
+    """
+    where = f"{path}: " if path else ""
+    if not isinstance(data, Mapping) or data.get("format") != RUN_JSON_FORMAT:
+        found = data.get("format") if isinstance(data, Mapping) else type(data).__name__
+        raise FormatError(
+            f"{where}not a flowgraph run document (format {found!r}, expected {RUN_JSON_FORMAT!r})", path=path
+        )
+    facts = data.get("run") or {}
+    try:
+        nxgraph = nx.node_link_graph(data["graph"], directed=True, multigraph=False, edges="edges")
+    except (KeyError, TypeError, nx.NetworkXError) as exc:
+        raise FormatError(f"{where}the 'graph' part is not a node-link graph: {exc!r}", path=path) from exc
+    try:
+        graph = from_networkx(nxgraph)
+        result = Result.parse(facts["result"]) if facts.get("result") is not None else None
+    except FormatError as exc:
+        raise FormatError(f"{where}{exc}", path=path, node_id=exc.node_id) from exc
+    except ValueError as exc:
+        raise FormatError(f"{where}{exc}", path=path) from exc
+    return Run(
+        graph,
+        result=result,
+        start_ms=facts.get("start_ms"),
+        duration_ms=facts.get("duration_ms"),
+        running=bool(facts.get("running", result is None)),
+        pending_input=bool(facts.get("pending_input", False)),
+        name=facts.get("name"),
+        number=facts.get("number"),
+        metadata={"source": path} if path else None,
+    )
+
+
+def save_run_json(run: Run, path: str | os.PathLike[str]) -> None:
+    """Write a run as one JSON file (see :func:`run_to_json`)."""
+    target = Path(path)
+    try:
+        target.write_text(json.dumps(run_to_json(run), separators=(",", ":")), encoding="utf-8")
+    except OSError as exc:
+        raise StorageError(f"cannot write {target}: {exc.strerror or exc}", path=str(target)) from exc
+
+
+def load_run_json(path: str | os.PathLike[str]) -> Run:
+    """Read a run written by :func:`save_run_json`."""
+    source = Path(path)
+    try:
+        data = json.loads(source.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise StorageError(f"cannot read {source}: {exc.strerror or exc}", path=str(source)) from exc
+    except ValueError as exc:
+        raise FormatError(f"{source}: not valid JSON: {exc}", path=str(source)) from exc
+    return run_from_json(data, path=str(source))
