@@ -37,12 +37,12 @@ True
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import graphviz
-from graphviz.quoting import quote as _quote
 
 from flowgraph.graph import FlowGraph
 from flowgraph.node import NodeKind
@@ -261,8 +261,16 @@ def _fitting_depth(sizes: list[int], max_nodes: int) -> int:
 
 
 def _q(text: str) -> str:
-    """A DOT identifier or quoted string (the graphviz package's quoting rules)."""
-    return str(_quote(text))
+    """A DOT quoted string of text whose backslashes are already escapes (see :func:`_escape`)."""
+    return '"' + text.replace('"', '\\"') + '"'
+
+
+_PLAIN_ID = re.compile(r"[A-Za-z_][A-Za-z_0-9]*|[0-9]+")
+
+
+def _id(node_id: str) -> str:
+    """A node id as a DOT identifier: as is when it is a plain word or number, else quoted."""
+    return node_id if _PLAIN_ID.fullmatch(node_id) else _q(_escape(node_id))
 
 
 def _escape(text: str) -> str:
@@ -276,11 +284,11 @@ def _short(text: str, width: int = _LABEL_WIDTH) -> str:
 
 
 def _label(lines: Iterable[str]) -> str:
-    return _q(graphviz.nohtml("\\n".join(_escape(line) for line in lines if line)))
+    return _q("\\n".join(_escape(line) for line in lines if line))
 
 
 def _tooltip(info: NodeInfo) -> str:
-    return _q(graphviz.nohtml(_escape("; ".join(f"{k}: {v}" for k, v in info.details().items()))))
+    return _q(_escape("; ".join(f"{k}: {v}" for k, v in info.details().items())))
 
 
 def _attrs(**attrs: str) -> str:
@@ -304,8 +312,8 @@ def _node_line(info: NodeInfo) -> str:
         shape, node_style = "oval", "filled"
     else:
         shape, node_style = "box", '"rounded,filled,dashed"'
-    return f"{info.id} " + _attrs(
-        id=_q(f"n{info.id}"),
+    return f"{_id(info.id)} " + _attrs(
+        id=_q(_escape(f"n{info.id}")),
         **{"class": _q(f"fg-node state-{info.state} kind-{kind.value}")},
         label=_label(lines),
         tooltip=_tooltip(info),
@@ -323,8 +331,8 @@ def _collapsed_line(info: NodeInfo, size: int) -> str:
     if info.summary and info.summary != info.title:
         lines.append(_short(info.summary))
     lines.append(f"{size} nodes" + (f" \u00b7 {humanize_ms(info.duration_ms)}" if info.duration_ms is not None else ""))
-    return f"{info.id} " + _attrs(
-        id=_q(f"n{info.id}"),
+    return f"{_id(info.id)} " + _attrs(
+        id=_q(_escape(f"n{info.id}")),
         **{"class": _q(f"fg-node fg-collapsed state-{info.state}")},
         label=_label(lines),
         tooltip=_tooltip(info),
@@ -337,7 +345,7 @@ def _collapsed_line(info: NodeInfo, size: int) -> str:
 
 
 def _gap_line(gap_id: str, count: int, first: str, last: str) -> str:
-    return f"{gap_id} " + _attrs(
+    return f"{_id(gap_id)} " + _attrs(
         id=_q(f"n{gap_id}"),
         **{"class": _q("fg-node fg-gap")},
         label=_label([f"\u2026 {count} more nodes", f"(nodes {first} to {last})"]),
@@ -354,8 +362,8 @@ def _cluster_lines(info: NodeInfo, indent: str, kind: str) -> list[str]:
     duration = humanize_ms(info.duration_ms) if info.duration_ms is not None else ""
     label = f"{style.glyph} {title}" + (f"  ({duration})" if duration else "")
     return [
-        f"{indent}subgraph cluster_{info.id} {{",
-        f"{indent}\tid={_q(f'b{info.id}')}",
+        f"{indent}subgraph {_id(f'cluster_{info.id}')} {{",
+        f"{indent}\tid={_q(_escape(f'b{info.id}'))}",
         f"{indent}\tclass={_q(f'fg-block state-{info.state} block-{kind}')}",
         f"{indent}\tlabel={_label([label])}",
         f"{indent}\ttooltip={_tooltip(info)}",
@@ -430,7 +438,8 @@ def dot_text(model: RunModel, tree: BlockTree, layout: Layout, rankdir: str = "T
         emit_members(block_id, inner)
         stack.append((iter(child_blocks.get(block_id, ())), inner))
     for source, target in layout.edges():
-        lines.append(f'{source} -> {target} [id="e{source}_{target}" class="fg-edge"]')
+        edge_id = _q(_escape(f"e{source}_{target}"))
+        lines.append(f'{_id(source)} -> {_id(target)} [id={edge_id} class="fg-edge"]')
     return lines
 
 
@@ -469,7 +478,7 @@ def to_dot(
         _check_block(tree, model, block_id)
     layout = Layout(tree, options)
     name = model.run.name or "flowgraph"
-    digraph = graphviz.Digraph(name=_q(graphviz.nohtml(_escape(str(name)))), strict=False)
+    digraph = graphviz.Digraph(name=_q(_escape(str(name))), strict=False)
     digraph.body.extend(f"\t{line}\n" for line in dot_text(model, tree, layout, rankdir))
     return digraph
 

@@ -35,7 +35,6 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import graphviz
-from graphviz.quoting import quote as _quote
 
 from flowgraph.graph import FlowGraph
 from flowgraph.run import Run
@@ -49,8 +48,14 @@ __all__ = ["stage_graph_dot", "stage_graph_svg", "stages_of", "stage_state"]
 _FONT = '"Helvetica,Arial,sans-serif"'
 
 
+def _quote_escaped(text: str) -> str:
+    """Text whose backslashes are already DOT escapes (``\\n`` line breaks) as a quoted string."""
+    return '"' + text.replace('"', '\\"') + '"'
+
+
 def _q(text: str) -> str:
-    return str(_quote(graphviz.nohtml(text.replace("\\", "\\\\").replace("\n", " "))))
+    """Raw text as a DOT quoted string (backslashes made literal, newlines flattened)."""
+    return '"' + text.replace("\\", "\\\\").replace("\n", " ").replace('"', '\\"') + '"'
 
 
 def stages_of(source: FlowGraph | Run | RunAnalysis | Sequence[StageNode]) -> list[StageNode]:
@@ -268,7 +273,7 @@ def _classes(stage: StageNode, kind: str) -> str:
 
 def _stage_line(stage: StageNode) -> str:
     style = STATES[stage_state(stage)]
-    label = str(_quote(graphviz.nohtml(_label(stage, summarise=True))))
+    label = _quote_escaped(_label(stage, summarise=True))
     dashed = ",dashed" if stage.skipped or stage_state(stage) == "not_built" else ""
     return (
         f's{stage.id} [id="s{stage.id}" class={_classes(stage, "fg-stage")} label={label} tooltip={_tooltip(stage)} '
@@ -279,7 +284,7 @@ def _stage_line(stage: StageNode) -> str:
 
 def _box_lines(stage: StageNode, indent: str) -> list[str]:
     style = STATES[stage_state(stage)]
-    label = str(_quote(graphviz.nohtml(_label(stage).replace("\\n", "  "))))
+    label = _quote_escaped(_label(stage).replace("\\n", "  "))
     return [
         f"{indent}subgraph cluster_s{stage.id} {{",
         f'{indent}\tid="s{stage.id}"',
