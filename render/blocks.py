@@ -102,9 +102,11 @@ class BlockTree:
         self._hist: tuple[list[int], list[int]] | None = None
 
     def _outer(self, enclosing_id: str | None) -> str:
+        """The box for an enclosing block id: TOP for the flow start (or none)."""
         if enclosing_id is None:
             return TOP
-        start = self.graph.get(enclosing_id)
+        known = self.nodes.get(enclosing_id)  # block starts come before what they enclose
+        start = known if known is not None else self.graph.get(enclosing_id)
         if start is None or start.kind is NodeKind.FLOW_START:
             return TOP
         return enclosing_id

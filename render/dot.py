@@ -58,6 +58,7 @@ DEFAULT_MAX_NODES = 400
 """Above this many drawn nodes, :func:`to_dot` collapses blocks unless told a depth."""
 
 _LABEL_WIDTH = 48
+_MAX_INDENT = 12  # tabs; deeper clusters are not indented further, so the DOT text stays O(n)
 
 
 @dataclass(frozen=True, slots=True)
@@ -434,7 +435,7 @@ def dot_text(model: RunModel, tree: BlockTree, layout: Layout, rankdir: str = "T
                 lines.append(stack[-1][1] + "}")
             continue
         lines.extend(_cluster_lines(model.info(block_id), indent, _block_kind(tree, block_id)))
-        inner = indent + "\t"
+        inner = indent + "\t" if len(indent) < _MAX_INDENT else indent  # deep nesting: text stays linear
         emit_members(block_id, inner)
         stack.append((iter(child_blocks.get(block_id, ())), inner))
     for source, target in layout.edges():

@@ -48,6 +48,7 @@ from scanners import RunAnalysis, StageNode, analyze
 __all__ = ["to_html", "svg_fragment"]
 
 _MAX_OUTLINE_STEPS = 2_000
+_MAX_OUTLINE_STAGES = 500
 
 _CSS = """
 :root {
@@ -186,14 +187,18 @@ def _outline(stages: list[StageNode]) -> str:
     esc = html.escape
     out: list[str] = ['<div class="fg-outline">']
     steps_left = _MAX_OUTLINE_STEPS
+    stages_left = _MAX_OUTLINE_STAGES
     stack: list[Iterator[StageNode]] = [iter(stages)]
     while stack:
-        stage = next(stack[-1], None)
+        stage = next(stack[-1], None) if stages_left > 0 else None
         if stage is None:
             stack.pop()
             if stack:
                 out.append("</details>")
             continue
+        stages_left -= 1
+        if stages_left == 0:
+            out.append("<p>\u2026 (more stages not listed: draw the stage graph or use the CLI's stages command)</p>")
         state = stage_state(stage)
         duration = humanize_ms(stage.duration_ms) if stage.duration_ms is not None else ""
         out.append(

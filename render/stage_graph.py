@@ -221,11 +221,11 @@ def stage_graph_dot(
     iterators: list[Iterator[StageNode]] = [iter(stages)]
     while iterators:
         item = next(iterators[-1], None)
-        indent = "\t" * (len(iterators) - 1)
+        indent = "\t" * min(len(iterators) - 1, 12)  # capped: deep trees keep linear text
         if item is None:
             iterators.pop()
             if iterators:
-                lines.append("\t" * (len(iterators) - 1) + "}")
+                lines.append("\t" * min(len(iterators) - 1, 12) + "}")
             continue
         if item.id in boxes:
             lines.extend(_box_lines(item, indent))

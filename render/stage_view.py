@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from flowgraph.errors import RenderError
 from flowgraph.graph import FlowGraph
 from flowgraph.run import Run
 from render.model import as_run
@@ -118,7 +119,7 @@ class StageGrid:
     ) -> None:
         analyses = [_analysis(r) for r in runs]
         if labels is not None and len(labels) != len(analyses):
-            raise ValueError(f"got {len(labels)} labels for {len(analyses)} runs")
+            raise RenderError(f"the stage view got {len(labels)} row labels for {len(analyses)} runs; give one per run")
         columns: dict[tuple[str, ...], GridColumn] = {}
         per_run: list[dict[tuple[str, ...], StageNode]] = []
         for analysis in analyses:

@@ -104,7 +104,12 @@ def test_render_views_and_formats(demo_dir: Path, tmp_path: Path, view: str, fmt
 
 def test_render_png_needs_an_engine_that_writes_png(demo_dir: Path, tmp_path: Path) -> None:
     result = _python_m(
-        "render", str(demo_dir / "run.json"), "-o", str(tmp_path / "g.png"), cwd=tmp_path, env={"FLOWGRAPH_GRAPHVIZ": "wasm"}
+        "render",
+        str(demo_dir / "run.json"),
+        "-o",
+        str(tmp_path / "g.png"),
+        cwd=tmp_path,
+        env={"FLOWGRAPH_GRAPHVIZ": "wasm"},
     )
     assert result.returncode == EXIT_MISSING
     assert "graphviz-pure" in result.stderr and "Traceback" not in result.stderr

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import networkx as nx
 import pytest
 from hypothesis import given, settings
-from render_support import build_program, ci_run, deep_run, programs
+from render_support import build_program, ci_run, programs
 
 from flowgraph import Action, FlowGraph, FlowNode, NodeKind, UnknownAction, register_action
 from flowgraph.errors import FormatError, GraphCycleError, NodeNotFoundError
@@ -105,11 +105,3 @@ def test_bad_input_is_a_typed_error_naming_the_node() -> None:
     bad_heads.graph["heads"] = ["404"]
     with pytest.raises(FormatError, match="404"):
         from_networkx(bad_heads)
-
-
-def test_deeply_nested_graph_round_trips_without_recursion() -> None:
-    graph = deep_run(50_000).graph  # 100,000 nested blocks
-    back = from_networkx(to_networkx(graph))
-    assert len(back) == len(graph)
-    deepest = next(n for n in back if n.function_name == "sh")
-    assert len(back.all_enclosing_ids(deepest)) == 100_001  # every block plus the flow start
