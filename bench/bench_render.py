@@ -23,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flowgraph import GraphBuilder, Run  # noqa: E402
-from render.dot import to_dot, to_svg  # noqa: E402
-from render.engine import choose_engine  # noqa: E402
-from render.stage_graph import stage_graph_svg  # noqa: E402
+from flowgraph import GraphBuilder, Run
+from render.dot import to_dot, to_svg
+from render.engine import choose_engine
+from render.stage_graph import stage_graph_svg
 
 
 def build_run(nodes: int) -> Run:
