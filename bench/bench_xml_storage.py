@@ -19,7 +19,7 @@ from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flowgraph import BulkXmlNodeStorage, GraphBuilder, Run, XmlDirNodeStorage
+from flowgraph import BulkXmlNodeStorage, Durability, FlowExecution, GraphBuilder, Run, XmlDirNodeStorage
 from flowgraph.jenkins.bulk_load import load_runs, node_count
 from flowgraph.jenkins.runs import save_run
 
@@ -102,6 +102,11 @@ def main() -> None:
 
     home = tmp / "home"
     small = build_run(60)
+    last = max(int(node.id) for node in small.graph)
+    # Per-node files without an fsync each, so that preparing 1,000 runs takes seconds, not minutes.
+    small.execution = FlowExecution(
+        heads={1: str(last)}, iota=last, done=True, durability=Durability.SURVIVABLE_NONATOMIC
+    )
     for n in range(1, args.runs + 1):
         save_run(small, home / "jobs" / f"job{n % 10}" / "builds" / str(n))
     timings = {}
