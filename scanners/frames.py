@@ -14,8 +14,8 @@ Examples
 >>> b = GraphBuilder(start_ms=0, step_ms=100)
 >>> with b.stage("Build"):
 ...     _ = b.step("sh", script="make")
->>> frame = analyze(b.build()).to_dataframe("steps")  # doctest: +SKIP
->>> frame[["id", "function_name", "status", "duration_ms"]].values.tolist()  # doctest: +SKIP
+>>> frame = analyze(b.build()).to_dataframe("steps")
+>>> frame[["id", "function_name", "status", "duration_ms"]].values.tolist()
 [['5', 'sh', 'SUCCESS', 100]]
 """
 

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from flowgraph.node import FlowNode
 from flowgraph.run import Run
@@ -67,61 +67,47 @@ class StageType(Enum):
         return f"StageType.{self.name}"
 
 
-class StepInfo:
+class StepInfo(NamedTuple):
     """One step (atom node) of the run: what ran, how it went, how long it took.
 
     ``arguments`` is the step's one-line argument summary (the shell script, the echoed
     message…), ``error`` the message of the error the step raised; both None when absent.
     ``start_ms``/``duration_ms`` are None where the graph lacks timing (never guessed as 0).
     ``stage_id`` is the id of the :class:`StageNode` the step belongs to (None outside stages).
+    An immutable named tuple (a run has as many steps as nodes, so they must be cheap); the
+    descriptive fields are read from the node when asked for.
     """
 
-    __slots__ = ("_node", "duration_ms", "pause_ms", "stage_id", "start_ms", "status")
-
-    def __init__(
-        self,
-        node: FlowNode,
-        status: Status,
-        start_ms: int | None,
-        duration_ms: int | None,
-        pause_ms: int,
-        stage_id: str | None,
-    ) -> None:
-        self._node = node
-        self.status = status
-        self.start_ms = start_ms
-        self.duration_ms = duration_ms
-        self.pause_ms = pause_ms
-        self.stage_id = stage_id
+    node: FlowNode
+    status: Status
+    start_ms: int | None
+    duration_ms: int | None
+    pause_ms: int
+    stage_id: str | None
 
     @property
     def id(self) -> str:
-        return self._node.id
-
-    @property
-    def node(self) -> FlowNode:
-        """The flow node behind the step."""
-        return self._node
+        return self.node.id
 
     @property
     def function_name(self) -> str | None:
         """The step's function name (``sh``, ``echo``…)."""
-        return self._node.function_name
+        return self.node.function_name
 
     @property
     def name(self) -> str:
         """The step's display name as Jenkins shows it (``Shell Script``)."""
-        return self._node.display_name
+        return self.node.display_name
 
     @property
     def arguments(self) -> str | None:
         """One-line summary of the step's arguments, or None."""
-        return self._node.argument_summary()
+        return self.node.argument_summary()
 
     @property
     def error(self) -> str | None:
         """The message of the step's error (its type when there is no message), or None."""
-        error = self._node.error
+        error = self.node.error
         if error is None:
             return None
         return error.message if error.message is not None else error.error_type
@@ -216,6 +202,36 @@ class StageNode:
             f"StageNode(id={self.id!r}, name={self.name!r}, type={self.type.name}, status={self.status.name}, "
             f"children={len(self.children)}, steps={len(self.steps)})"
         )
+
+
+def _make_stage(
+    id: str,
+    name: str,
+    type: StageType,
+    status: Status,
+    start_ms: int | None,
+    duration_ms: int | None,
+    pause_ms: int,
+    skipped: bool,
+) -> StageNode:
+    """The analysis' constructor: the same node as ``StageNode(...)``, without a TimingInfo."""
+    node = _new_stage(StageNode)
+    node.id = id
+    node.name = name
+    node.type = type
+    node.status = status
+    node.start_ms = start_ms
+    node.duration_ms = duration_ms
+    node.pause_ms = pause_ms
+    node.skipped = skipped
+    node.children = []
+    node.steps = []
+    node.parent_id = None
+    node.depth = 0
+    return node
+
+
+_new_stage = object.__new__
 
 
 def walk_stages(stages: Iterable[StageNode]) -> Iterator[StageNode]:
