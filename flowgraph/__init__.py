@@ -48,15 +48,21 @@ from flowgraph.builder import GraphBuilder, abort_error
 from flowgraph.errors import (
     CorruptGraphError,
     DuplicateNodeError,
+    DuplicateStepError,
+    FactoryError,
     FlowGraphError,
     FormatError,
     GraphBuildError,
     GraphCycleError,
     NodeNotFoundError,
+    NotResumableError,
+    PipelineDefinitionError,
     RenderError,
     EngineNotFoundError,
     ResumeError,
     ScanError,
+    SchemaVersionError,
+    StepChangedError,
     StorageError,
 )
 from flowgraph.execution import FlowExecution, ResumeDecision
@@ -66,6 +72,7 @@ from flowgraph.lookup import EnclosingBlockLookup
 from flowgraph.node import FlowNode, NodeKind
 from flowgraph.result import Result
 from flowgraph.run import Clock, FixedClock, ManualClock, Run, system_clock
+from flowgraph.stepdetail import BlockKeyAction, StepRecordAction, StepState
 from flowgraph.steps import descriptor_id, function_name
 from flowgraph.storage import BulkXmlNodeStorage, Durability, MemoryNodeStorage, NodeStorage, XmlDirNodeStorage
 
@@ -110,6 +117,9 @@ __all__ = [
     "ManualClock",
     "system_clock",
     "FlowExecution",
+    "StepRecordAction",
+    "StepState",
+    "BlockKeyAction",
     "ResumeDecision",
     # storage
     "NodeStorage",
@@ -137,6 +147,12 @@ __all__ = [
     "GraphCycleError",
     "ScanError",
     "ResumeError",
+    "NotResumableError",
+    "FactoryError",
+    "PipelineDefinitionError",
+    "DuplicateStepError",
+    "StepChangedError",
+    "SchemaVersionError",
     "RenderError",
     "EngineNotFoundError",
 ]

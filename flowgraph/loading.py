@@ -96,3 +96,14 @@ def load(path: str | os.PathLike[str], **options: Any) -> Run:
             return _run_over(XmlDirNodeStorage(target.parent))
         raise FormatError(f"{target}: not a build.xml, bulk node store or flow-node file", path=text)
     raise StorageError(f"{target}: no such file or directory", path=text)
+
+
+def _open_sql(url: str, **options: Any) -> Run:
+    """SQL runs (issue 8): ``sqlite:///runs.db#<execution id>``, ``postgresql://…#<execution id>``."""
+    from flowgraph.storage.sql import load_sql_run
+
+    return load_sql_run(url, **options)
+
+
+for _scheme in ("sqlite", "postgresql", "postgres"):
+    register_opener(_scheme, _open_sql)

@@ -46,6 +46,9 @@ class StepState(Enum):
     INTERRUPTED = "INTERRUPTED"
 
 
+_STATES = {state.value: state for state in StepState}
+
+
 @register_action
 @dataclasses.dataclass(frozen=True, slots=True)
 class StepRecordAction(Action):
@@ -82,7 +85,7 @@ class StepRecordAction(Action):
     def from_dict(cls, data: Mapping[str, Any]) -> StepRecordAction:
         return cls(
             str(data["name"]),
-            StepState(data["state"]),
+            _STATES[data["state"]],
             str(data.get("version", "1")),
             data.get("result"),
             int(data.get("attempt", 1)),

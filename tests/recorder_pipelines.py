@@ -69,3 +69,60 @@ def side_effect_pipeline(side_log: str, layout: str = "same", n: int = 6) -> Pip
     if layout == "same":
         return Pipeline([Stage("A", [st(x) for x in names[:half]]), Stage("B", [st(x) for x in names[half:]])])
     raise ValueError(layout)
+
+
+def scenario_pipeline(side_log: str, layout: str = "same") -> Pipeline:
+    """Named layouts of one pipeline, for the resume scenarios (the factory reads ``layout``)."""
+
+    def st(name: str, version: str = "1", **kw: Any) -> Step:
+        return Step(name, append_step, args={"side_log": side_log, "name": name}, version=version, **kw)
+
+    if layout == "same":
+        return Pipeline(
+            [Stage("A", [st("s0"), st("s1"), st("s2", requires={"up": "s1"})]), Stage("B", [st("s3"), st("s4")])]
+        )
+    if layout == "added":
+        return Pipeline([Stage("A", [st("new0"), st("s0"), st("s1"), st("s2", requires={"up": "s1"})]),
+                         Stage("B", [st("s3"), st("s4"), st("new1")])])  # fmt: skip
+    if layout == "removed":
+        return Pipeline([Stage("A", [st("s0"), st("s2")]), Stage("B", [st("s3"), st("s4")])])
+    if layout == "changed":
+        return Pipeline([Stage("A", [st("s0"), st("s1", version="2"), st("s2", requires={"up": "s1"})]),
+                         Stage("B", [st("s3"), st("s4")])])  # fmt: skip
+    if layout == "split":
+        return Pipeline([Stage("A", [st("s0"), st("s1a", replaces=["s1"]), st("s1b", replaces=["s1"]),
+                                     st("s2", requires={"up": "s1a"})]),
+                         Stage("B", [st("s3"), st("s4")])])  # fmt: skip
+    if layout == "merged":
+        return Pipeline([Stage("A", [st("s01", replaces=["s0", "s1"]), st("s2", requires={"up": "s01"})]),
+                         Stage("B", [st("s3"), st("s4")])])  # fmt: skip
+    if layout == "moved":
+        return Pipeline([Stage("A", [st("s0")]), Stage("C", [st("s1"), st("s2", requires={"up": "s1"})]),
+                         Parallel({"x": [st("s3")], "y": [st("s4")]}, name="xy")])  # fmt: skip
+    raise ValueError(layout)
+
+
+def parallel_pipeline(side_log: str) -> Pipeline:
+    def st(name: str) -> Step:
+        return Step(name, append_step, args={"side_log": side_log, "name": name})
+
+    branches = {"a": [st("a0"), st("a1")], "b": [st("b0"), st("b1")]}
+    return Pipeline([Stage("prep", [st("p0")]), Parallel(branches, name="ab"), st("z0")])
+
+
+def retry_pipeline(side_log: str, key: str, fail_times: int) -> Pipeline:
+    setup = Step("setup", append_step, args={"side_log": side_log, "name": "setup"})
+    return Pipeline([Retry(3, [setup, Step("flaky", flaky, args={"key": key, "fail_times": fail_times})], name="r")])
+
+
+def process_pipeline() -> Pipeline:
+    return Pipeline([Parallel({"a": [Step("pa", value, args={"x": 1})], "b": [Step("pb", value, args={"x": 2})]},
+                              processes=True)])  # fmt: skip
+
+
+def not_a_pipeline() -> int:
+    return 3
+
+
+def not_json_pipeline() -> Pipeline:
+    return Pipeline([Step("bad", set)])

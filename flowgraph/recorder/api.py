@@ -138,6 +138,7 @@ def record(
     pipeline = _build(factory, stored_args, stored_kwargs)
     run_store = open_store(store, durability=durability, execution_id=execution_id)
     if run_store.load_execution() is not None or len(run_store.storage):
+        run_store.release()
         raise ResumeError(
             f"{run_store.url} already holds a run; resume it, or record into another store or execution id "
             "(nothing was overwritten)"
@@ -169,6 +170,9 @@ def record(
         walker = Walker.root(engine, iter(pipeline.body), start.id, [], [start.id])
         error = walker.run()
         result = engine.finish(walker.tip, start.id, error)
+    except BaseException:
+        run_store.release()  # what was not committed stays uncommitted, as after a crash
+        raise
     finally:
         engine.close()
     return _outcome(engine, run_store, ex, result, clock)
@@ -265,7 +269,28 @@ def resume(
         Step versions changed and ``on_version_change`` is ``"refuse"``.
     """
     store = _open_target(record_or_url)
-    ex = store.load_execution()
+    try:
+        return _resume(store, on_version_change, mapping, pipeline, log_dir, on_commit, clock)
+    except BaseException:
+        store.release()
+        raise
+
+
+def _resume(
+    store: RunStore,
+    on_version_change: VersionPolicy,
+    mapping: Mapping[str, str | Sequence[str]] | None,
+    pipeline: Pipeline | None,
+    log_dir: str | os.PathLike[str] | None,
+    on_commit: CommitHook | None,
+    clock: Clock,
+) -> RecordedRun:
+    try:
+        ex = store.load_execution()
+    except FlowGraphError as exc:  # rule 1: a damaged record or node storage is never resumed
+        raise NotResumableError(
+            f"the record or node storage is corrupt or incomplete ({exc})", where=store.url
+        ) from exc
     if ex is None:
         raise NotResumableError("it has no execution record (the run never saved its first record)", where=store.url)
     durability = ex.durability or Durability.MAX_SURVIVABILITY
@@ -297,8 +322,8 @@ def resume(
         engine.begin(resumed=True)
         for name in plan.interrupted:
             node = graph.node(recorded[name][1])
-            old = recorded[name][0]
-            node.replace_action(StepRecordAction(old.name, StepState.INTERRUPTED, old.version, None, old.attempt))
+            was = recorded[name][0]
+            node.replace_action(StepRecordAction(was.name, StepState.INTERRUPTED, was.version, None, was.attempt))
             engine.resave(node)
         old = old_blocks(graph, chain_of(graph, heads[0])) if heads else []
         walker = Walker.root(engine, iter(pipeline.body), heads[0] if heads else flow_start.id, old, heads)
@@ -325,7 +350,10 @@ def _open_target(target: str | os.PathLike[str] | RunStore | RecordedRun | FlowE
     if isinstance(target, RunStore):
         return target
     probe = open_store(target)
-    ex = probe.load_execution()
+    try:
+        ex = probe.load_execution()
+    except FlowGraphError:
+        return probe  # damaged: resume() refuses it with the reason
     if ex is not None and ex.durability is not None and ex.durability is not Durability.MAX_SURVIVABILITY:
         probe.close()
         return open_store(target, durability=ex.durability)

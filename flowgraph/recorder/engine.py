@@ -54,7 +54,7 @@ CommitHook = Callable[[list[str]], None]
 def error_action(exc: BaseException) -> ErrorAction:
     """The ErrorAction recording a Python exception (type, message, stack as text)."""
     cls = type(exc)
-    name = cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    name = f"{cls.__module__}.{cls.__qualname__}"  # fully qualified, as Jenkins records Java class names
     stack = "".join(traceback.format_exception(exc)).rstrip("\n")
     return ErrorAction(name, str(exc), stack)
 
@@ -71,7 +71,9 @@ def call_step(fn: Callable[..., Any], kwargs: Mapping[str, Any]) -> tuple[bool, 
             try:
                 result = json.loads(json.dumps(value, allow_nan=False))
             except (TypeError, ValueError) as exc:
-                raise TypeError(f"the step's result is not JSON data ({exc}); return str, numbers, lists, dicts") from exc
+                raise TypeError(
+                    f"the step's result is not JSON data ({exc}); return str, numbers, lists, dicts"
+                ) from exc
             ok = True
         except Exception as exc:
             ok, result = False, error_action(exc).to_dict()

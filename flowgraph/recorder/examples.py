@@ -32,7 +32,9 @@ def noop() -> None:
 
 def greeting_pipeline(who: str = "world") -> Pipeline:
     """A stage with one step, then a step that uses its result."""
-    return Pipeline([Stage("Greet", [Step("greet", greet, args={"who": who})]), Step("shout", shout, requires=["greet"])])
+    return Pipeline(
+        [Stage("Greet", [Step("greet", greet, args={"who": who})]), Step("shout", shout, requires=["greet"])]
+    )
 
 
 def noop_pipeline(n: int = 10, branches: int = 0) -> Pipeline:

@@ -10,10 +10,10 @@ Examples
 --------
 >>> factory_name(json_arguments)
 'flowgraph.recorder.factory.json_arguments'
->>> factory_name(lambda: None)
+>>> factory_name(lambda: None)  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-flowgraph.errors.FactoryError: the factory <lambda> is not re-importable (a lambda, closure or nested function); define it at module level so a resumed run can import it again
+flowgraph.errors.FactoryError: the factory <lambda> is not re-importable (a lambda, closure or nested ...
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ def log(*parts: object, sep: str = " ", end: str = "\n") -> None:
         buffer.append(sep.join(str(p) for p in parts) + end)
 
 
-class capture:  # noqa: N801 - a context manager used like a function
+class capture:
     """Collect what :func:`log` writes while the block runs; ``text`` has it afterwards."""
 
     __slots__ = ("_buffer", "_token", "text")

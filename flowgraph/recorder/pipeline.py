@@ -17,10 +17,10 @@ Examples
 ...               Step("ship", ship, requires={"artifact": "build"})])
 >>> [s.name for s in p.steps()]
 ['build', 'ship']
->>> Pipeline([Step("a", build), Step("a", build)])
+>>> Pipeline([Step("a", build), Step("a", build)])  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-flowgraph.errors.DuplicateStepError: step names must be unique in a pipeline (they match steps to their records on resume); duplicated: a. Rename the steps.
+flowgraph.errors.DuplicateStepError: step names must be unique ... duplicated: a. Rename the steps.
 """
 
 from __future__ import annotations

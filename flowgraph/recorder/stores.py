@@ -26,6 +26,7 @@ import threading
 import uuid
 from abc import ABC, abstractmethod
 from pathlib import Path
+from typing import ClassVar
 
 from flowgraph.errors import FormatError, StorageError
 from flowgraph.execution import FlowExecution
@@ -59,6 +60,9 @@ class RunStore(ABC):
     def close(self) -> None:
         self.storage.close()
 
+    def release(self) -> None:  # noqa: B027 - optional hook, nothing to free by default
+        """Free resources *without* flushing (after a failure: the write cache is abandoned)."""
+
     @property
     def record_every_step(self) -> bool:
         """Whether saving the record with every step is cheap (one transaction with the nodes)."""
@@ -68,7 +72,7 @@ class RunStore(ABC):
 class MemoryRunStore(RunStore):
     """Nodes and record in this process (nothing survives it); the test double."""
 
-    _named: dict[str, MemoryRunStore] = {}
+    _named: ClassVar[dict[str, MemoryRunStore]] = {}
     _lock = threading.Lock()
 
     def __init__(self, name: str | None = None) -> None:
@@ -116,6 +120,9 @@ class SqlRunStore(RunStore):
 
     def save_execution(self, execution: FlowExecution) -> None:
         self.storage.save_execution(execution)
+
+    def release(self) -> None:
+        self.storage.engine.dispose()
 
     @property
     def record_every_step(self) -> bool:
@@ -225,7 +232,9 @@ def open_store(
     if scheme.startswith(("sqlite", "postgresql", "postgres", "mysql")):
         return SqlRunStore(text, execution_id, durability=durability)
     if scheme:
-        raise StorageError(f"unknown store URL scheme {scheme!r} in {text!r}; use memory:, sqlite:, postgresql: or a path")
+        raise StorageError(
+            f"unknown store URL scheme {scheme!r} in {text!r}; use memory:, sqlite:, postgresql: or a path"
+        )
     base, fragment = split_url(text)
     if Path(base).suffix in (".db", ".sqlite", ".sqlite3"):
         return SqlRunStore(base, execution_id or fragment, durability=durability)

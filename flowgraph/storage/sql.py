@@ -33,16 +33,14 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, Table, delete, func, select
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
-from flowgraph.actions import ErrorAction, action_from_dict, action_to_dict
-from flowgraph.errors import FormatError, NodeNotFoundError, StorageError
+from flowgraph.actions import Action, ErrorAction, TimingAction, action_from_dict, action_to_dict
+from flowgraph.errors import FormatError, StorageError
 from flowgraph.execution import FlowExecution
 from flowgraph.node import FlowNode, NodeKind
 from flowgraph.result import Result
@@ -50,7 +48,10 @@ from flowgraph.stepdetail import StepRecordAction
 from flowgraph.storage.base import Durability, NodeStorage
 from flowgraph.storage.sql_schema import ensure_schema, executions, make_engine, nodes, normalize_url, steps
 
-__all__ = ["SqlNodeStorage", "StepRow", "open_sql", "list_executions", "split_url"]
+if TYPE_CHECKING:
+    from flowgraph.run import Run
+
+__all__ = ["SqlNodeStorage", "StepRow", "open_sql", "load_sql_run", "list_executions", "split_url"]
 
 
 class StepRow(NamedTuple):
@@ -84,27 +85,86 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-_UPSERTS: dict[tuple[str, str], Any] = {}
+_UPSERTS: dict[tuple[str, str], str] = {}
+_NODE_COLUMNS = (
+    "node_id", "seq", "kind", "parent_ids", "start_id", "descriptor_id", "display_name", "result", "actions",
+)  # fmt: skip
+_dumps_fast = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+
+def _placeholder(conn: Connection, name: str) -> str:
+    return f":{name}" if conn.dialect.name == "sqlite" else f"%({name})s"  # sqlite3 / psycopg named styles
 
 
 def _upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> None:
-    """Insert ``rows`` or update the existing ones (matched on ``keys``); ``seq`` is never changed."""
+    """Insert ``rows`` or update the existing ones (matched on ``keys``); ``seq`` is never changed.
+
+    The statement is plain SQL (``INSERT … ON CONFLICT … DO UPDATE``, the same in SQLite and
+    PostgreSQL) sent straight to the driver: compiling parameters through SQLAlchemy for every
+    row of a bulk save costs more than the database does.
+    """
     if not rows:
         return
     name = conn.dialect.name
-    stmt = _UPSERTS.get((name, table.name))
-    if stmt is None:
-        dialect = sqlite_dialect if name == "sqlite" else pg_dialect if name == "postgresql" else None
-        if dialect is None:  # any other database: delete then insert, in the same transaction
-            for row in rows:
-                conn.execute(delete(table).where(*(table.c[k] == row[k] for k in keys)))
-            conn.execute(table.insert(), list(rows))
-            return
-        insert = dialect.insert(table)
-        updates = {c.name: insert.excluded[c.name] for c in table.columns if c.name not in keys and c.name != "seq"}
-        stmt = insert.on_conflict_do_update(index_elements=list(keys), set_=updates)
-        _UPSERTS[(name, table.name)] = stmt
-    conn.execute(stmt, list(rows) if len(rows) > 1 else rows[0])
+    if name not in ("sqlite", "postgresql"):  # any other database: delete then insert, in one transaction
+        for row in rows:
+            conn.execute(delete(table).where(*(table.c[k] == row[k] for k in keys)))
+        conn.execute(table.insert(), list(rows))
+        return
+    sql = _UPSERTS.get((name, table.name))
+    if sql is None:
+        columns = [c.name for c in table.columns]
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys and c != "seq")
+        values = ", ".join(_placeholder(conn, c) for c in columns)
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({values}) "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+        )
+        _UPSERTS[(name, table.name)] = sql
+    conn.exec_driver_sql(sql, list(rows) if len(rows) > 1 else rows[0])
+
+
+def _select_nodes(conn: Connection, one: bool) -> str:
+    where = f"execution_id = {_placeholder(conn, 'e')}"
+    if one:
+        where += f" AND node_id = {_placeholder(conn, 'n')}"
+    return f"SELECT {', '.join(_NODE_COLUMNS)} FROM flowgraph_nodes WHERE {where} ORDER BY seq"
+
+
+_KINDS = {k.value: k for k in NodeKind}
+_raw_decode = json.JSONDecoder().raw_decode
+
+
+def _decode_list(text: str) -> list[Any]:
+    value, end = _raw_decode(text)
+    if end != len(text) or not isinstance(value, list):
+        raise ValueError(f"not a JSON list: {text[:60]!r}")
+    return value
+
+
+def _decode_parents(text: str) -> tuple[str, ...]:
+    if text == "[]":
+        return ()
+    inner = text[2:-2]
+    if text.startswith('["') and text.endswith('"]') and inner.replace('","', "").isdigit():
+        return tuple(inner.split('","'))
+    return tuple(str(p) for p in json.loads(text))
+
+
+_FIELDLESS_JSON: dict[type[Action], str] = {}
+_SHARED: dict[str, Action] = {}  # field-less actions are values: one instance serves every node
+
+
+def _decode_action(data: dict[str, Any]) -> Action:
+    if not data.get("data"):
+        kind = data["kind"]
+        shared = _SHARED.get(kind)
+        if shared is None:
+            shared = _SHARED[kind] = action_from_dict(data)
+        return shared
+    if data["kind"] == "TimingAction":
+        return TimingAction(int(data["data"]["start_ms"]))
+    return action_from_dict(data)
 
 
 class SqlNodeStorage(NodeStorage):
@@ -139,15 +199,22 @@ class SqlNodeStorage(NodeStorage):
         self.engine = engine if engine is not None else make_engine(parsed, durability)
         self._lock = threading.RLock()
         self._pending: dict[str, FlowNode] = {}
+        self._durable: set[str] = set()
         self._cache: dict[str, FlowNode] = {}
         self._seq: dict[str, int] = {}
         self.reads = 0
         self.commits = 0
-        ensure_schema(self.engine, self.url)
-        with self._guard("read the node ids of"), self.engine.connect() as conn:
-            query = select(nodes.c.node_id, nodes.c.seq).where(nodes.c.execution_id == execution_id)
-            for node_id, seq in conn.execute(query.order_by(nodes.c.seq)):
-                self._seq[node_id] = int(seq)
+        try:
+            ensure_schema(self.engine, self.url)
+            with self._guard("read the node ids of"), self.engine.connect() as conn:
+                query = select(nodes.c.node_id, nodes.c.seq).where(nodes.c.execution_id == execution_id)
+                for node_id, seq in conn.execute(query.order_by(nodes.c.seq)):
+                    self._seq[node_id] = int(seq)
+            self._durable.update(self._seq)
+        except BaseException:
+            if self._own_engine:
+                self.engine.dispose()
+            raise
         self._next_seq = max(self._seq.values(), default=0) + 1
 
     # -- errors -------------------------------------------------------------------------
@@ -164,26 +231,27 @@ class SqlNodeStorage(NodeStorage):
             if node is not None or node_id not in self._seq:
                 return node
             with self._guard(f"read node {node_id} of"), self.engine.connect() as conn:
-                query = select(nodes).where(nodes.c.execution_id == self.execution_id, nodes.c.node_id == node_id)
-                row = conn.execute(query).mappings().first()
+                row = conn.exec_driver_sql(_select_nodes(conn, True), {"e": self.execution_id, "n": node_id}).first()
             if row is None:
                 return None
             node = self._decode(row)
             self._cache[node_id] = node
             return node
 
-    def _decode(self, row: Mapping[str, Any]) -> FlowNode:
-        node_id = str(row["node_id"])
+    def _decode(self, row: Any) -> FlowNode:
+        """A node from a row of ``_NODE_COLUMNS``."""
+        node_id, _seq, kind, parents, start_id, descriptor, display_name, result, actions = row
+        node_id = str(node_id)
         try:
             return FlowNode(
                 node_id,
-                NodeKind(row["kind"]),
-                tuple(str(p) for p in json.loads(row["parent_ids"])),
-                start_id=row["start_id"],
-                descriptor_id=row["descriptor_id"],
-                actions=[action_from_dict(a) for a in json.loads(row["actions"])],
-                display_name=row["display_name"],
-                result=Result.parse(row["result"]) if row["result"] else None,
+                _KINDS[kind],
+                _decode_parents(parents),
+                start_id=start_id,
+                descriptor_id=descriptor,
+                actions=[_decode_action(a) for a in _decode_list(actions)],
+                display_name=display_name,
+                result=Result.parse(result) if result else None,
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise FormatError(
@@ -199,20 +267,24 @@ class SqlNodeStorage(NodeStorage):
     def iter_nodes(self) -> Iterator[FlowNode]:
         """Every node in creation order: one query, streamed (pending nodes come from the cache)."""
         with self._lock:
+            if len(self._cache) >= len(self._seq):  # everything already read or written here
+                self.reads += len(self._seq)
+                return iter([self._cache[i] for i in sorted(self._seq, key=self._seq.__getitem__)])
             pending = dict(self._pending)
             stored = [i for i in self._seq if i not in pending]
         if stored:
             with self._guard("read the nodes of"), self.engine.connect() as conn:
-                query = select(nodes).where(nodes.c.execution_id == self.execution_id).order_by(nodes.c.seq)
-                rows = conn.execute(query).mappings().all()
+                rows = conn.exec_driver_sql(_select_nodes(conn, False), {"e": self.execution_id}).all()
         else:
             rows = []
         by_seq: list[tuple[int, FlowNode]] = []
         for row in rows:
-            node_id = str(row["node_id"])
+            node_id = str(row[0])
             if node_id not in pending:
                 self.reads += 1
-                by_seq.append((int(row["seq"]), self._decode(row)))
+                node = self._cache.get(node_id) or self._decode(row)
+                self._cache[node_id] = node
+                by_seq.append((int(row[1]), node))
         for node_id, node in pending.items():
             by_seq.append((self._seq[node_id], node))
         by_seq.sort(key=lambda item: item[0])
@@ -230,6 +302,7 @@ class SqlNodeStorage(NodeStorage):
     # -- writing ------------------------------------------------------------------------
 
     def store_node(self, node: FlowNode, *, delay: bool = False) -> None:
+        """Keep the node in the write cache; it is encoded and written by the next flush."""
         with self._lock:
             if node.id not in self._seq:
                 self._seq[node.id] = self._next_seq
@@ -251,21 +324,36 @@ class SqlNodeStorage(NodeStorage):
             self._write(execution)
 
     def _write(self, execution: FlowExecution | None) -> None:
-        pending = sorted(self._pending.values(), key=lambda n: self._seq[n.id])
+        order = sorted(self._pending, key=self._seq.__getitem__)
         now = _now_ms()
-        node_rows = [self._encode(node, now) for node in pending]
-        step_rows = [row for row in (self._step_row(node, now) for node in pending) if row is not None]
+        node_rows: list[dict[str, Any]] = []
+        step_rows: list[dict[str, Any]] = []
+        for node_id in order:
+            node = self._pending[node_id]
+            try:
+                node_rows.append(self._encode(node, now))
+                step = self._step_row(node, now)
+            except StorageError:
+                # Refuse this node (never written), keep the others pending.
+                del self._pending[node_id]
+                if node_id not in self._durable:
+                    del self._seq[node_id]
+                    self._cache.pop(node_id, None)
+                raise
+            if step is not None:
+                step_rows.append(step)
         with self._guard("write"), self.engine.begin() as conn:
             _upsert(conn, nodes, node_rows, ("execution_id", "node_id"))
             _upsert(conn, steps, step_rows, ("execution_id", "name"))
             if execution is not None:
                 _upsert(conn, executions, [self._execution_row(execution)], ("id",))
         self.commits += 1
+        self._durable.update(order)
         self._pending.clear()
 
     def _dumps(self, value: Any, node_id: str | None, what: str) -> str:
         try:
-            return json.dumps(value, separators=(",", ":"), allow_nan=False)
+            return _dumps_fast(value)
         except (TypeError, ValueError) as exc:
             where = f"node {node_id}" if node_id is not None else f"execution {self.execution_id!r}"
             raise StorageError(
@@ -280,14 +368,33 @@ class SqlNodeStorage(NodeStorage):
             "node_id": node.id,
             "seq": self._seq[node.id],
             "kind": node.kind.value,
-            "parent_ids": self._dumps(list(node.parent_ids), node.id, "parents"),
+            "parent_ids": self._parents_json(node),
             "start_id": node.start_id,
             "descriptor_id": node.descriptor_id,
             "display_name": node._display_name,
             "result": node.result.name if node.result is not None else None,
-            "actions": self._dumps([action_to_dict(a) for a in node.actions], node.id, "actions"),
+            "actions": "[" + ",".join([self._action_json(a, node.id) for a in node.actions]) + "]",
             "updated_ms": now,
         }
+
+    def _parents_json(self, node: FlowNode) -> str:
+        parents = node.parent_ids
+        if all(p.isdigit() for p in parents):  # the usual decimal ids need no escaping
+            return '["' + '","'.join(parents) + '"]' if parents else "[]"
+        return self._dumps(list(parents), node.id, "parents")
+
+    def _action_json(self, action: Action, node_id: str) -> str:
+        """One action's JSON; the commonest ones (timing, field-less markers) skip the generic path."""
+        cls = type(action)
+        if cls is TimingAction:
+            return f'{{"kind":"TimingAction","data":{{"start_ms":{int(action.start_ms)}}}}}'  # type: ignore[attr-defined]
+        shared = _FIELDLESS_JSON.get(cls)
+        if shared is not None:
+            return shared
+        text = self._dumps(action_to_dict(action), node_id, "actions")
+        if text.endswith(',"data":{}}') and getattr(cls, "__slots__", None) == ():
+            _FIELDLESS_JSON[cls] = text
+        return text
 
     def _step_row(self, node: FlowNode, now: int) -> dict[str, Any] | None:
         record = node.get_action(StepRecordAction)
@@ -437,8 +544,8 @@ def open_sql(url: str | Path, *, durability: Durability | None = None) -> SqlNod
         found = list_executions(base)
         if len(found) != 1:
             names = ", ".join(str(e.id) for e in found) or "none"
-            raise NodeNotFoundError(
-                "execution", referenced_by=f"{base} (it holds {len(found)} executions: {names}; add #<id> to the URL)"
+            raise StorageError(
+                f"{base} holds {len(found)} executions ({names}); add #<execution id> to the URL", path=base
             )
         execution_id = str(found[0].id)
     store = SqlNodeStorage(base, execution_id, durability=durability or Durability.MAX_SURVIVABILITY)
@@ -448,3 +555,33 @@ def open_sql(url: str | Path, *, durability: Durability | None = None) -> SqlNod
             store.close()
             store = SqlNodeStorage(base, execution_id, durability=record.durability)
     return store
+
+
+def load_sql_run(url: str | Path, **options: Any) -> Run:
+    """The run at ``<database url>#<execution id>`` as a :class:`~flowgraph.Run` (what ``flowgraph.load`` returns).
+
+    The nodes are read in one query and kept; the connection pool is released afterwards.
+    """
+    from flowgraph.graph import FlowGraph
+    from flowgraph.run import Run
+
+    store = open_sql(url, durability=options.get("durability"))
+    try:
+        ex = store.load_execution()
+        store.iter_nodes()  # one query: every node cached
+        graph = FlowGraph(store, heads=ex.head_ids if ex is not None and ex.heads else None)
+        graph.validate()
+    finally:
+        store.engine.dispose()
+    done = ex is not None and ex.done
+    duration = (ex.updated_ms or 0) - (ex.created_ms or 0) if ex is not None and done else None
+    return Run(
+        graph,
+        result=ex.result if ex is not None and done else None,
+        start_ms=ex.created_ms if ex is not None else None,
+        duration_ms=duration,
+        running=not done,
+        name=ex.name if ex is not None else None,
+        execution=ex,
+        metadata={"storage": "SqlNodeStorage", "url": store.url, "execution_id": store.execution_id},
+    )
