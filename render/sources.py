@@ -35,7 +35,6 @@ from pathlib import Path
 
 from flowgraph.errors import FlowGraphError, StorageError
 from flowgraph.execution import FlowExecution
-from flowgraph.graph import FlowGraph
 from flowgraph.run import Run
 from render.networkx_io import load_run_json
 
@@ -55,31 +54,15 @@ def is_sql(spec: str) -> bool:
 
 
 def _open_sql(spec: str) -> Run:
-    from flowgraph.storage.sql import open_sql
+    """A run from a SQL database (issue 8's loader); ``<job>#<number>`` names become name and number."""
+    from flowgraph.storage.sql import load_sql_run
 
-    storage = open_sql(spec)
-    execution = storage.load_execution() or FlowExecution()
-    heads = [execution.heads[k] for k in sorted(execution.heads)] or None
-    graph = FlowGraph(storage, heads=heads)
-    done = execution.done
-    duration = None
-    if done and execution.created_ms is not None and execution.updated_ms is not None:
-        duration = execution.updated_ms - execution.created_ms
-    name, number = execution.name, None
-    if name and "#" in name and name.rsplit("#", 1)[1].isdigit():
-        name, digits = name.rsplit("#", 1)
-        number = int(digits)
-    return Run(
-        graph,
-        result=execution.result,
-        start_ms=execution.created_ms,
-        duration_ms=duration,
-        running=not done,
-        name=name,
-        number=number,
-        execution=execution,
-        metadata={"source": spec},
-    )
+    run = load_sql_run(spec)
+    name = run.name
+    if name and run.number is None and "#" in name and name.rsplit("#", 1)[1].isdigit():
+        job, digits = name.rsplit("#", 1)
+        run.name, run.number = job, int(digits)
+    return run
 
 
 def open_run(spec: str | os.PathLike[str]) -> Run:
