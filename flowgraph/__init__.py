@@ -49,6 +49,7 @@ from flowgraph.errors import (
     CorruptGraphError,
     DuplicateNodeError,
     DuplicateStepError,
+    EngineNotFoundError,
     FactoryError,
     FlowGraphError,
     FormatError,
@@ -153,4 +154,5 @@ __all__ = [
     "StepChangedError",
     "SchemaVersionError",
     "RenderError",
+    "EngineNotFoundError",
 ]

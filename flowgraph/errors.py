@@ -21,6 +21,7 @@ storage boundary (foreign errors are translated with ``raise ... from exc``)::
     │   │   └── DuplicateStepError step names are not unique
     │   └── StepChangedError       a recorded step's version changed and the policy is "refuse"
     └── RenderError                a renderer could not produce its output
+        └── EngineNotFoundError    no installed Graphviz engine can write the format asked for
 
 Messages always name the node id (and the file, where there is one) and say what is wrong.
 """
@@ -47,6 +48,7 @@ __all__ = [
     "StepChangedError",
     "SchemaVersionError",
     "RenderError",
+    "EngineNotFoundError",
 ]
 
 
@@ -193,3 +195,7 @@ class StepChangedError(ResumeError):
 
 class RenderError(FlowGraphError):
     """A renderer could not produce its output (e.g. no Graphviz engine available)."""
+
+
+class EngineNotFoundError(RenderError):
+    """No Graphviz engine that writes the requested format is installed; the message says what to install."""

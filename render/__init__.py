@@ -1,3 +1,92 @@
-"""render package (see its modules)."""
+"""render: draw flow graphs and runs: SVG, HTML, Jupyter, the command line.
 
-__all__: list[str] = []
+One import gives every picture of a run, offline and without a system Graphviz::
+
+    from render import to_svg, to_html, stage_graph_svg, stage_view_html, timeline
+
+* Node graph: :func:`to_dot` / :func:`to_svg` (blocks as nested clusters, statuses as colours,
+  collapse, hidden bodies, sub-trees, automatic collapsing of big runs).
+* Stage graph: :func:`stage_graph_dot` / :func:`stage_graph_svg` (Jenkins' modern view).
+* Stage view across runs: :class:`StageGrid`, :func:`stage_view_svg`, :func:`stage_view_html`.
+* Timeline: :func:`timeline` (a matplotlib Figure).
+* One self-contained page: :func:`to_html`.
+* networkx: :func:`to_networkx`, :func:`from_networkx`; JSON files: :func:`save_run_json`,
+  :func:`load_run_json`.
+* Graphviz engines: :func:`choose_engine`, :func:`render_dot` (system ``dot``, else WebAssembly).
+* Jupyter: importing this package registers inline display of runs, graphs and stage trees.
+* The ``flowgraph`` command: :mod:`render.cli` (also ``python -m render``).
+"""
+
+from render.blocks import TOP, BlockTree
+from render.dot import DEFAULT_MAX_NODES, to_dot, to_svg
+from render.engine import (
+    ENGINE_ENV,
+    Engine,
+    GraphvizPureEngine,
+    SystemDotEngine,
+    WasmEngine,
+    available_engines,
+    choose_engine,
+    render_dot,
+)
+from render.example import example_run, example_runs
+from render.html import svg_fragment, to_html
+from render.jupyter import register as register_jupyter
+from render.jupyter import run_html, stages_svg
+from render.model import NodeInfo, RunModel, as_run
+from render.networkx_io import from_networkx, load_run_json, run_from_json, run_to_json, save_run_json, to_networkx
+from render.stage_graph import stage_graph_dot, stage_graph_svg
+from render.stage_view import StageGrid, stage_view_html, stage_view_svg
+from render.style import STATES, humanize_ms, state_name
+from render.timeline import TimelineRow, timeline, timeline_rows
+
+__all__ = [
+    # node graph
+    "to_dot",
+    "to_svg",
+    "DEFAULT_MAX_NODES",
+    "BlockTree",
+    "TOP",
+    "RunModel",
+    "NodeInfo",
+    "as_run",
+    # stage pictures
+    "stage_graph_dot",
+    "stage_graph_svg",
+    "StageGrid",
+    "stage_view_svg",
+    "stage_view_html",
+    "timeline",
+    "timeline_rows",
+    "TimelineRow",
+    # pages and notebooks
+    "to_html",
+    "svg_fragment",
+    "run_html",
+    "stages_svg",
+    "register_jupyter",
+    # networkx and files
+    "to_networkx",
+    "from_networkx",
+    "run_to_json",
+    "run_from_json",
+    "save_run_json",
+    "load_run_json",
+    # engines
+    "Engine",
+    "SystemDotEngine",
+    "WasmEngine",
+    "GraphvizPureEngine",
+    "available_engines",
+    "choose_engine",
+    "render_dot",
+    "ENGINE_ENV",
+    # style and examples
+    "STATES",
+    "state_name",
+    "humanize_ms",
+    "example_run",
+    "example_runs",
+]
+
+register_jupyter()

@@ -1,0 +1,259 @@
+"""Where the command line finds runs, and where ``flowgraph import`` puts them.
+
+A *run source* is what a user types after ``flowgraph info``:
+
+* a JSON file written by :func:`render.networkx_io.save_run_json` (``flowgraph demo`` writes one);
+* a SQL database of runs: a URL (``sqlite:///runs.db#job#7``, ``postgresql://…#id``) or a
+  ``.db``/``.sqlite`` file path, with ``#<execution id>`` unless it holds a single run;
+* anything :func:`flowgraph.load` opens: a Jenkins build directory (``…/builds/7``), a bulk
+  ``flowNodeStore.xml``, a per-node ``workflow`` directory, or a registered URL.
+
+:func:`open_runs` also accepts a whole ``JENKINS_HOME``, folder or job directory and yields
+each Pipeline build under it. :func:`import_runs` copies runs into a SQL database (one
+execution per run, id ``<job>#<number>``) or into a directory laid out like a JENKINS_HOME
+(``jobs/<job>/builds/<n>``, Jenkins' own XML format).
+
+Examples
+--------
+>>> import os, tempfile
+>>> from render.example import example_run
+>>> from render.networkx_io import save_run_json
+>>> path = os.path.join(tempfile.mkdtemp(), "run.json")
+>>> save_run_json(example_run(), path)
+>>> open_run(path).result.name
+'UNSTABLE'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flowgraph.errors import FlowGraphError, StorageError
+from flowgraph.execution import FlowExecution
+from flowgraph.run import Run
+from render.networkx_io import load_run_json
+
+__all__ = ["open_run", "open_runs", "is_sql", "import_runs", "ImportReport", "run_key"]
+
+_SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql")
+_SQL_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
+
+
+def is_sql(spec: str) -> bool:
+    """True for a SQL URL or a SQLite file path (optionally with ``#<execution id>``)."""
+    match = _URL.match(spec)
+    if match is not None:
+        return match.group(1).lower().split("+")[0] in _SQL_SCHEMES
+    return spec.split("#", 1)[0].lower().endswith(_SQL_SUFFIXES)
+
+
+def _open_sql(spec: str) -> Run:
+    """A run from a SQL database (issue 8's loader); ``<job>#<number>`` names become name and number."""
+    from flowgraph.storage.sql import load_sql_run
+
+    run = load_sql_run(spec)
+    name = run.name
+    if name and run.number is None and "#" in name and name.rsplit("#", 1)[1].isdigit():
+        job, digits = name.rsplit("#", 1)
+        run.name, run.number = job, int(digits)
+    return run
+
+
+def open_run(spec: str | os.PathLike[str]) -> Run:
+    """Open one run from a JSON file, a SQL URL/file, or anything :func:`flowgraph.load` reads.
+
+    Raises
+    ------
+    StorageError
+        Nothing at ``spec`` looks like a run (the message lists what is accepted).
+    FlowGraphError
+        The run is there but damaged (a typed error naming the file and node).
+    """
+    text = os.fspath(spec)
+    if text.lower().endswith(".json"):
+        return load_run_json(text)
+    if is_sql(text):
+        return _open_sql(text)
+    from flowgraph.loading import load
+
+    path = Path(text)
+    if not _URL.match(text) and not path.exists():
+        raise StorageError(f"{text}: no such file or directory", path=text)
+    if _has_builds(path):
+        from flowgraph.jenkins.runs import iter_runs
+
+        refs = list(iter_runs(path))
+        if len(refs) == 1:
+            return refs[0].load()
+        listed = ", ".join(f"{r} ({r.build_dir})" for r in refs[:5]) + (" …" if len(refs) > 5 else "")
+        raise StorageError(
+            f"{text} holds {len(refs)} Pipeline runs, not one; name a build directory: {listed or 'none found'}",
+            path=text,
+        )
+    try:
+        return load(text)
+    except StorageError as exc:
+        raise StorageError(
+            f"{exc}. Expected a run: a flowgraph .json file, a SQL URL or .db file, a Jenkins build "
+            "directory (with build.xml), a flowNodeStore.xml file or a workflow directory",
+            path=text,
+        ) from exc
+
+
+def _has_builds(path: Path) -> bool:
+    """True for a directory that holds runs rather than being one (a job, folder or JENKINS_HOME)."""
+    if not path.is_dir() or (path / "build.xml").exists() or (path / "flowNodeStore.xml").exists():
+        return False
+    if (path / "builds").is_dir() or (path / "jobs").is_dir():
+        return True
+    with os.scandir(path) as entries:
+        names = [e.name for e in entries]
+    return not any(n.endswith(".xml") and n[:-4].isdigit() for n in names)
+
+
+def open_runs(spec: str | os.PathLike[str]) -> Iterator[Run]:
+    """Every run ``spec`` names: a single run source, or each build under a JENKINS_HOME, folder or job."""
+    text = os.fspath(spec)
+    path = Path(text)
+    if _has_builds(path):
+        from flowgraph.jenkins.runs import iter_runs
+
+        found = False
+        for ref in iter_runs(path):
+            found = True
+            yield ref.load()
+        if not found:
+            raise StorageError(f"{text}: no Pipeline builds found under it", path=text)
+        return
+    if is_sql(text) and "#" not in text.split("://", 1)[-1]:
+        from flowgraph.storage.sql import list_executions
+
+        executions = list_executions(text)
+        if len(executions) > 1:
+            for execution in executions:
+                yield _open_sql(f"{text}#{execution.id}")
+            return
+    yield open_run(text)
+
+
+def run_key(run: Run, index: int) -> tuple[str, int]:
+    """The (job name, build number) a run is stored under."""
+    job = run.name or "imported"
+    number = run.number if run.number is not None else index + 1
+    return job, number
+
+
+@dataclass
+class ImportReport:
+    """What :func:`import_runs` did: the runs copied, and the ones that failed (with why)."""
+
+    imported: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    nodes: int = 0
+
+
+def _refs(source: str) -> list[tuple[str, Callable[[], Run]]]:
+    """Lazy loaders for every run under ``source``, so a damaged run fails alone."""
+    path = Path(source)
+    if _has_builds(path):
+        from flowgraph.jenkins.runs import iter_runs
+
+        refs = list(iter_runs(path))
+        if not refs:
+            raise StorageError(f"{source}: no Pipeline builds found under it", path=source)
+        return [(str(ref), ref.load) for ref in refs]
+    return [(source, lambda: open_run(source))]
+
+
+def import_runs(
+    source: str,
+    target: str,
+    *,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> ImportReport:
+    """Copy every run under ``source`` into ``target`` (a SQL URL/file or a directory).
+
+    ``progress(done, total, name)`` is called after each run. A run that cannot be read is
+    recorded in the report's ``failed`` list and the import goes on.
+    """
+    refs = _refs(source)
+    report = ImportReport()
+    for index, (name, loader) in enumerate(refs):
+        try:
+            run = loader()
+            job, number = run_key(run, index)
+            if is_sql(target):
+                _save_sql(run, target, job, number)
+            else:
+                _save_xml(run, Path(target), job, number)
+            report.imported.append(f"{job}#{number}")
+            report.nodes += len(run.graph)
+        except FlowGraphError as exc:
+            report.failed.append((name, str(exc)))
+        if progress is not None:
+            progress(index + 1, len(refs), name)
+    return report
+
+
+def _save_sql(run: Run, target: str, job: str, number: int) -> None:
+    from flowgraph.storage.sql import SqlNodeStorage, split_url
+
+    base, _ = split_url(target)
+    key = f"{job}#{number}"
+    storage = SqlNodeStorage(base, key)
+    try:
+        for node in run.graph:
+            storage.store_node(node, delay=True)
+        execution = _execution_of(run)
+        execution.id = key
+        execution.name = key
+        execution.heads = {i + 1: head for i, head in enumerate(run.graph.head_ids)}
+        execution.done = not run.running
+        execution.result = run.result
+        execution.created_ms = run.start_ms
+        if run.start_ms is not None and run.duration_ms is not None and not run.running:
+            execution.updated_ms = run.start_ms + run.duration_ms
+        else:
+            execution.updated_ms = run.start_ms
+        storage.save_execution(execution)
+    finally:
+        storage.close()
+
+
+def _execution_of(run: Run) -> FlowExecution:
+    """A copy of the run's execution record that a SQL row can hold (JSON values only).
+
+    Records read from ``build.xml`` keep format-specific fields (raw XML fragments) in
+    ``extra`` so that they round-trip to XML; those that are not JSON values are left out.
+    """
+    execution = run.execution
+    if not isinstance(execution, FlowExecution):
+        return FlowExecution()
+    copy = FlowExecution(**{f: getattr(execution, f) for f in execution.__dataclass_fields__ if f != "extra"})
+    for key, value in execution.extra.items():
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            continue
+        copy.extra[key] = value
+    return copy
+
+
+def _save_xml(run: Run, root: Path, job: str, number: int) -> None:
+    from flowgraph.jenkins.runs import save_run
+
+    build_dir = root
+    for part in job.split("/"):
+        build_dir = build_dir / "jobs" / part
+    build_dir = build_dir / "builds" / str(number)
+    try:
+        build_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(f"cannot create {build_dir}: {exc.strerror or exc}", path=str(build_dir)) from exc
+    save_run(run, build_dir)
