@@ -105,7 +105,7 @@ def stage_table(run: Run, *, depth: int | None = None, steps: bool = False, titl
     while stack:
         stage, level = stack.pop()
         state = stage_state(stage)
-        offset = "+" + humanize_ms(stage.start_ms - origin) if stage.start_ms is not None and origin is not None else ""
+        offset = _signed(humanize_ms(stage.start_ms - origin)) if stage.start_ms is not None and origin is not None else ""
         kind = {"STAGE": "stage", "PARALLEL_BRANCH": "branch", "PARALLEL_BLOCK": "parallel"}[stage.type.name]
         table.add_row(
             "  " * level + stage.name,
@@ -451,3 +451,8 @@ def import_(source: str, target: str) -> None:
             console.print(f"[bold red]failed:[/] {name}: {problem}")
         if report.failed:
             sys.exit(EXIT_INPUT)
+
+
+def _signed(text: str) -> str:
+    """An offset from the run's start: ``+12s``, or ``-20d 3h`` for a stage stamped before the run began."""
+    return text if text.startswith("-") else "+" + text
