@@ -57,12 +57,11 @@ def test_demo_writes_the_run_and_the_pictures(demo_dir: Path) -> None:
     assert load_run_json(demo_dir / "run.json").result is not None
 
 
-def test_demo_default_output_directory(tmp_path: Path) -> None:
-    runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=tmp_path):
-        result = runner.invoke(main, ["demo"])
-        assert result.exit_code == 0, result.output
-        assert Path("flowgraph-demo/run.html").is_file()
+def test_demo_default_output_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["demo"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "flowgraph-demo" / "run.html").is_file()
 
 
 def test_info_and_stages_read_the_saved_jenkins_build(demo_dir: Path) -> None:
