@@ -105,7 +105,9 @@ def stage_table(run: Run, *, depth: int | None = None, steps: bool = False, titl
     while stack:
         stage, level = stack.pop()
         state = stage_state(stage)
-        offset = _signed(humanize_ms(stage.start_ms - origin)) if stage.start_ms is not None and origin is not None else ""
+        offset = (
+            _signed(humanize_ms(stage.start_ms - origin)) if stage.start_ms is not None and origin is not None else ""
+        )
         kind = {"STAGE": "stage", "PARALLEL_BRANCH": "branch", "PARALLEL_BLOCK": "parallel"}[stage.type.name]
         table.add_row(
             "  " * level + stage.name,
