@@ -28,6 +28,7 @@ Examples
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 import time
@@ -39,13 +40,21 @@ from sqlalchemy import Connection, Engine, Table, delete, func, select
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
-from flowgraph.actions import Action, ErrorAction, TimingAction, action_from_dict, action_to_dict
+from flowgraph.actions import ErrorAction, TimingAction
 from flowgraph.errors import FormatError, StorageError
 from flowgraph.execution import FlowExecution
-from flowgraph.node import FlowNode, NodeKind
+from flowgraph.node import FlowNode, NodeKind, _from_storage
 from flowgraph.result import Result
 from flowgraph.stepdetail import StepRecordAction
 from flowgraph.storage.base import Durability, NodeStorage
+from flowgraph.storage.sql_codec import (
+    decode_actions,
+    decode_parents,
+    dumps,
+    encode_actions,
+    encode_parents,
+    intern_text,
+)
 from flowgraph.storage.sql_schema import ensure_schema, executions, make_engine, nodes, normalize_url, steps
 
 if TYPE_CHECKING:
@@ -89,82 +98,69 @@ _UPSERTS: dict[tuple[str, str], str] = {}
 _NODE_COLUMNS = (
     "node_id", "seq", "kind", "parent_ids", "start_id", "descriptor_id", "display_name", "result", "actions",
 )  # fmt: skip
-_dumps_fast = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
 
-def _placeholder(conn: Connection, name: str) -> str:
-    return f":{name}" if conn.dialect.name == "sqlite" else f"%({name})s"  # sqlite3 / psycopg named styles
+def _placeholder(conn: Connection) -> str:
+    return "?" if conn.dialect.name == "sqlite" else "%s"  # sqlite3 qmark / psycopg positional
 
 
-def _upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> None:
-    """Insert ``rows`` or update the existing ones (matched on ``keys``); ``seq`` is never changed.
+def _upsert(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]], keys: Sequence[str]) -> None:
+    """Insert ``rows`` (tuples in the table's column order) or update the existing ones (matched on
+    ``keys``); ``seq`` is never changed.
 
     The statement is plain SQL (``INSERT … ON CONFLICT … DO UPDATE``, the same in SQLite and
-    PostgreSQL) sent straight to the driver: compiling parameters through SQLAlchemy for every
-    row of a bulk save costs more than the database does.
+    PostgreSQL) sent straight to the driver's cursor with positional parameters: compiling
+    parameters through SQLAlchemy (or even binding them by name) for every row of a bulk save
+    costs more than the database does.
     """
     if not rows:
         return
     name = conn.dialect.name
     if name not in ("sqlite", "postgresql"):  # any other database: delete then insert, in one transaction
-        for row in rows:
+        columns = [c.name for c in table.columns]
+        dicts = [dict(zip(columns, row, strict=True)) for row in rows]
+        for row in dicts:
             conn.execute(delete(table).where(*(table.c[k] == row[k] for k in keys)))
-        conn.execute(table.insert(), list(rows))
+        conn.execute(table.insert(), dicts)
         return
     sql = _UPSERTS.get((name, table.name))
     if sql is None:
         columns = [c.name for c in table.columns]
         updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys and c != "seq")
-        values = ", ".join(_placeholder(conn, c) for c in columns)
+        values = ", ".join(_placeholder(conn) for _ in columns)
         sql = (
             f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({values}) "
             f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
         )
         _UPSERTS[(name, table.name)] = sql
-    conn.exec_driver_sql(sql, list(rows) if len(rows) > 1 else rows[0])
+    cursor = conn.connection.cursor()
+    try:
+        if len(rows) == 1:
+            cursor.execute(sql, rows[0])
+        else:
+            cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
 
 
 def _select_nodes(conn: Connection, one: bool) -> str:
-    where = f"execution_id = {_placeholder(conn, 'e')}"
-    if one:
-        where += f" AND node_id = {_placeholder(conn, 'n')}"
+    mark = _placeholder(conn)
+    where = f"execution_id = {mark}" + (f" AND node_id = {mark}" if one else "")
     return f"SELECT {', '.join(_NODE_COLUMNS)} FROM flowgraph_nodes WHERE {where} ORDER BY seq"
 
 
+def _fetch(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
+    """All rows of a query through the driver's cursor (SQLAlchemy's row objects cost more than the rows)."""
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
 _KINDS = {k.value: k for k in NodeKind}
-_raw_decode = json.JSONDecoder().raw_decode
-
-
-def _decode_list(text: str) -> list[Any]:
-    value, end = _raw_decode(text)
-    if end != len(text) or not isinstance(value, list):
-        raise ValueError(f"not a JSON list: {text[:60]!r}")
-    return value
-
-
-def _decode_parents(text: str) -> tuple[str, ...]:
-    if text == "[]":
-        return ()
-    inner = text[2:-2]
-    if text.startswith('["') and text.endswith('"]') and inner.replace('","', "").isdigit():
-        return tuple(inner.split('","'))
-    return tuple(str(p) for p in json.loads(text))
-
-
-_FIELDLESS_JSON: dict[type[Action], str] = {}
-_SHARED: dict[str, Action] = {}  # field-less actions are values: one instance serves every node
-
-
-def _decode_action(data: dict[str, Any]) -> Action:
-    if not data.get("data"):
-        kind = data["kind"]
-        shared = _SHARED.get(kind)
-        if shared is None:
-            shared = _SHARED[kind] = action_from_dict(data)
-        return shared
-    if data["kind"] == "TimingAction":
-        return TimingAction(int(data["data"]["start_ms"]))
-    return action_from_dict(data)
+_RESULTS = {r.name: r for r in Result}
 
 
 class SqlNodeStorage(NodeStorage):
@@ -197,6 +193,7 @@ class SqlNodeStorage(NodeStorage):
         self.durability = durability
         self._own_engine = engine is None
         self.engine = engine if engine is not None else make_engine(parsed, durability)
+        self._dbapi_error: type[BaseException] = _dbapi_error(self.engine)
         self._lock = threading.RLock()
         self._pending: dict[str, FlowNode] = {}
         self._durable: set[str] = set()
@@ -207,9 +204,12 @@ class SqlNodeStorage(NodeStorage):
         try:
             ensure_schema(self.engine, self.url)
             with self._guard("read the node ids of"), self.engine.connect() as conn:
-                query = select(nodes.c.node_id, nodes.c.seq).where(nodes.c.execution_id == execution_id)
-                for node_id, seq in conn.execute(query.order_by(nodes.c.seq)):
-                    self._seq[node_id] = int(seq)
+                mark = _placeholder(conn)
+                query = f"SELECT node_id, seq FROM flowgraph_nodes WHERE execution_id = {mark} ORDER BY seq"
+                rows = _fetch(conn, query, (execution_id,))
+            self._seq = dict(rows)  # TEXT ids and integer seqs, as written
+            if any(type(k) is not str or type(v) is not int for k, v in self._seq.items()):
+                self._seq = {str(k): int(v) for k, v in self._seq.items()}
             self._durable.update(self._seq)
         except BaseException:
             if self._own_engine:
@@ -220,7 +220,7 @@ class SqlNodeStorage(NodeStorage):
     # -- errors -------------------------------------------------------------------------
 
     def _guard(self, doing: str) -> _Guard:
-        return _Guard(f"cannot {doing} execution {self.execution_id!r} in {self.url}", self.url)
+        return _Guard(f"cannot {doing} execution {self.execution_id!r} in {self.url}", self.url, self._dbapi_error)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -231,34 +231,49 @@ class SqlNodeStorage(NodeStorage):
             if node is not None or node_id not in self._seq:
                 return node
             with self._guard(f"read node {node_id} of"), self.engine.connect() as conn:
-                row = conn.exec_driver_sql(_select_nodes(conn, True), {"e": self.execution_id, "n": node_id}).first()
-            if row is None:
+                rows = _fetch(conn, _select_nodes(conn, True), (self.execution_id, node_id))
+            if not rows:
                 return None
-            node = self._decode(row)
+            node = self._decode(rows[0])
             self._cache[node_id] = node
             return node
 
     def _decode(self, row: Any) -> FlowNode:
         """A node from a row of ``_NODE_COLUMNS``."""
-        node_id, _seq, kind, parents, start_id, descriptor, display_name, result, actions = row
-        node_id = str(node_id)
+        return self._decode_rows([row], {})[0]
+
+    def _decode_rows(self, rows: list[Any], skip: Mapping[str, object]) -> list[FlowNode]:
+        """Nodes from rows of ``_NODE_COLUMNS`` (those in ``skip`` left out), cached; one loop, no per-row calls
+        beyond the codec's."""
+        cache = self._cache
+        kinds, results = _KINDS, _RESULTS
+        out: list[FlowNode] = []
+        node_id = ""
         try:
-            return FlowNode(
-                node_id,
-                _KINDS[kind],
-                _decode_parents(parents),
-                start_id=start_id,
-                descriptor_id=descriptor,
-                actions=[_decode_action(a) for a in _decode_list(actions)],
-                display_name=display_name,
-                result=Result.parse(result) if result else None,
-            )
+            for node_id, _seq, kind, parents, start_id, descriptor, display_name, result, actions in rows:
+                if node_id in skip:
+                    continue
+                node = cache.get(node_id)
+                if node is None:
+                    node = _from_storage(
+                        node_id if type(node_id) is str else str(node_id),
+                        kinds[kind],
+                        decode_parents(parents),
+                        start_id,
+                        intern_text(descriptor),
+                        decode_actions(actions),
+                        display_name,
+                        (results.get(result) or Result.parse(result)) if result else None,
+                    )
+                    cache[node_id] = node
+                out.append(node)
         except (ValueError, KeyError, TypeError) as exc:
             raise FormatError(
                 f"node {node_id} of execution {self.execution_id!r} in {self.url} cannot be read: {exc}",
                 path=self.url,
-                node_id=node_id,
+                node_id=str(node_id),
             ) from exc
+        return out
 
     def node_ids(self) -> Iterator[str]:
         with self._lock:
@@ -274,21 +289,24 @@ class SqlNodeStorage(NodeStorage):
             stored = [i for i in self._seq if i not in pending]
         if stored:
             with self._guard("read the nodes of"), self.engine.connect() as conn:
-                rows = conn.exec_driver_sql(_select_nodes(conn, False), {"e": self.execution_id}).all()
+                rows = _fetch(conn, _select_nodes(conn, False), (self.execution_id,))
         else:
             rows = []
-        by_seq: list[tuple[int, FlowNode]] = []
-        for row in rows:
-            node_id = str(row[0])
-            if node_id not in pending:
-                self.reads += 1
-                node = self._cache.get(node_id) or self._decode(row)
-                self._cache[node_id] = node
-                by_seq.append((int(row[1]), node))
-        for node_id, node in pending.items():
-            by_seq.append((self._seq[node_id], node))
-        by_seq.sort(key=lambda item: item[0])
-        return iter([node for _, node in by_seq])
+        collecting = gc.isenabled()
+        if collecting and len(rows) > 1000:
+            gc.disable()  # a bulk load makes only live objects: cycle collection passes would find nothing
+        try:
+            out = self._decode_rows(rows, pending)  # rows come in seq order
+        finally:
+            if collecting:
+                gc.enable()
+        self.reads += len(out)
+        if not pending:
+            return iter(out)
+        seq = self._seq
+        merged = [(seq[n.id], n) for n in out] + [(seq[i], n) for i, n in pending.items()]
+        merged.sort(key=lambda item: item[0])
+        return iter([node for _, node in merged])
 
     def __len__(self) -> int:
         return len(self._seq)
@@ -326,8 +344,8 @@ class SqlNodeStorage(NodeStorage):
     def _write(self, execution: FlowExecution | None) -> None:
         order = sorted(self._pending, key=self._seq.__getitem__)
         now = _now_ms()
-        node_rows: list[dict[str, Any]] = []
-        step_rows: list[dict[str, Any]] = []
+        node_rows: list[tuple[Any, ...]] = []
+        step_rows: list[tuple[Any, ...]] = []
         for node_id in order:
             node = self._pending[node_id]
             try:
@@ -346,14 +364,15 @@ class SqlNodeStorage(NodeStorage):
             _upsert(conn, nodes, node_rows, ("execution_id", "node_id"))
             _upsert(conn, steps, step_rows, ("execution_id", "name"))
             if execution is not None:
-                _upsert(conn, executions, [self._execution_row(execution)], ("id",))
+                row = self._execution_row(execution)
+                _upsert(conn, executions, [tuple(row[c.name] for c in executions.columns)], ("id",))
         self.commits += 1
         self._durable.update(order)
         self._pending.clear()
 
     def _dumps(self, value: Any, node_id: str | None, what: str) -> str:
         try:
-            return _dumps_fast(value)
+            return dumps(value)
         except (TypeError, ValueError) as exc:
             where = f"node {node_id}" if node_id is not None else f"execution {self.execution_id!r}"
             raise StorageError(
@@ -362,58 +381,50 @@ class SqlNodeStorage(NodeStorage):
                 node_id=node_id,
             ) from exc
 
-    def _encode(self, node: FlowNode, now: int) -> dict[str, Any]:
-        return {
-            "execution_id": self.execution_id,
-            "node_id": node.id,
-            "seq": self._seq[node.id],
-            "kind": node.kind.value,
-            "parent_ids": self._parents_json(node),
-            "start_id": node.start_id,
-            "descriptor_id": node.descriptor_id,
-            "display_name": node._display_name,
-            "result": node.result.name if node.result is not None else None,
-            "actions": "[" + ",".join([self._action_json(a, node.id) for a in node.actions]) + "]",
-            "updated_ms": now,
-        }
+    def _encode(self, node: FlowNode, now: int) -> tuple[Any, ...]:
+        """The node's row, in the column order of the nodes table."""
+        result = node.result
+        return (
+            self.execution_id,
+            node.id,
+            self._seq[node.id],
+            node.kind.value,
+            encode_parents(node),
+            node.start_id,
+            node.descriptor_id,
+            node._display_name,
+            result.name if result is not None else None,
+            encode_actions(node.actions, node.id, self.url),
+            now,
+        )
 
-    def _parents_json(self, node: FlowNode) -> str:
-        parents = node.parent_ids
-        if all(p.isdigit() for p in parents):  # the usual decimal ids need no escaping
-            return '["' + '","'.join(parents) + '"]' if parents else "[]"
-        return self._dumps(list(parents), node.id, "parents")
-
-    def _action_json(self, action: Action, node_id: str) -> str:
-        """One action's JSON; the commonest ones (timing, field-less markers) skip the generic path."""
-        cls = type(action)
-        if cls is TimingAction:
-            return f'{{"kind":"TimingAction","data":{{"start_ms":{int(action.start_ms)}}}}}'  # type: ignore[attr-defined]
-        shared = _FIELDLESS_JSON.get(cls)
-        if shared is not None:
-            return shared
-        text = self._dumps(action_to_dict(action), node_id, "actions")
-        if text.endswith(',"data":{}}') and getattr(cls, "__slots__", None) == ():
-            _FIELDLESS_JSON[cls] = text
-        return text
-
-    def _step_row(self, node: FlowNode, now: int) -> dict[str, Any] | None:
-        record = node.get_action(StepRecordAction)
+    def _step_row(self, node: FlowNode, now: int) -> tuple[Any, ...] | None:
+        """The step-details row of a recorded step's node (None for other nodes), in column order."""
+        record: StepRecordAction | None = None
+        start: TimingAction | None = None
+        error: ErrorAction | None = None
+        for action in node.actions:  # one pass for the three actions a step row needs (first of each)
+            if isinstance(action, StepRecordAction):
+                record = action if record is None else record
+            elif isinstance(action, TimingAction):
+                start = action if start is None else start
+            elif isinstance(action, ErrorAction):
+                error = action if error is None else error
         if record is None:
             return None
-        error = node.get_action(ErrorAction)
-        return {
-            "execution_id": self.execution_id,
-            "name": record.name,
-            "node_id": node.id,
-            "state": record.state.value,
-            "version": record.version,
-            "result": self._dumps(record.result, node.id, "step result"),
-            "failure": self._dumps(error.to_dict(), node.id, "failure") if error is not None else None,
-            "attempt": record.attempt,
-            "started_ms": node.start_ms,
-            "finished_ms": record.finished_ms,
-            "updated_ms": now,
-        }
+        return (
+            self.execution_id,
+            record.name,
+            node.id,
+            record.state.value,
+            record.version,
+            self._dumps(record.result, node.id, "step result"),
+            self._dumps(error.to_dict(), node.id, "failure") if error is not None else None,
+            record.attempt,
+            start.start_ms if start is not None else None,
+            record.finished_ms,
+            now,
+        )
 
     def _execution_row(self, ex: FlowExecution) -> dict[str, Any]:
         if ex.created_ms is None or ex.updated_ms is None:
@@ -492,20 +503,28 @@ class SqlNodeStorage(NodeStorage):
         return f"SqlNodeStorage({self.url!r}, {self.execution_id!r}, {len(self)} nodes)"
 
 
+def _dbapi_error(engine: Engine) -> type[BaseException]:
+    """The driver's base error class (statements sent to its cursor raise it, not SQLAlchemy's)."""
+    dbapi = getattr(engine.dialect, "loaded_dbapi", None) or engine.dialect.dbapi
+    error = getattr(dbapi, "Error", None)
+    return error if isinstance(error, type) and issubclass(error, BaseException) else SQLAlchemyError
+
+
 class _Guard:
-    """Turns SQLAlchemy's errors into StorageError naming the run and the database."""
+    """Turns SQLAlchemy's (and the driver's) errors into StorageError naming the run and the database."""
 
-    __slots__ = ("message", "path")
+    __slots__ = ("dbapi_error", "message", "path")
 
-    def __init__(self, message: str, path: str) -> None:
+    def __init__(self, message: str, path: str, dbapi_error: type[BaseException] = SQLAlchemyError) -> None:
         self.message = message
         self.path = path
+        self.dbapi_error = dbapi_error
 
     def __enter__(self) -> None:
         return None
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
-        if isinstance(exc, SQLAlchemyError):
+        if isinstance(exc, (SQLAlchemyError, self.dbapi_error)):
             raise StorageError(f"{self.message}: {exc}", path=self.path) from exc
 
 
