@@ -195,6 +195,7 @@ class SqlNodeStorage(NodeStorage):
         self._own_engine = engine is None
         self.engine = engine if engine is not None else make_engine(parsed, durability)
         self._dbapi_error: type[BaseException] = _dbapi_error(self.engine)
+        self._dialect = self.engine.dialect.name
         self._lock = threading.RLock()
         self._pending: dict[str, FlowNode] = {}
         self._durable: set[str] = set()
@@ -232,7 +233,9 @@ class SqlNodeStorage(NodeStorage):
 
     def _set_seqs(self, rows: Sequence[Sequence[Any]]) -> None:
         seqs = {row[0]: row[1] for row in rows}  # TEXT ids and integer seqs, as written
-        if any(type(k) is not str or type(v) is not int for k, v in seqs.items()):
+        if self._dialect not in ("sqlite", "postgresql") and any(
+            type(k) is not str or type(v) is not int for k, v in seqs.items()
+        ):
             seqs = {str(k): int(v) for k, v in seqs.items()}
         self._durable.update(seqs)
         self._next_seq = max(seqs.values(), default=0) + 1
@@ -281,7 +284,7 @@ class SqlNodeStorage(NodeStorage):
                         kinds[kind],
                         decode_parents(parents),
                         start_id,
-                        intern_text(descriptor),
+                        intern_text(descriptor) if descriptor is not None else None,
                         decode_actions(actions),
                         display_name,
                         (results.get(result) or Result.parse(result)) if result else None,

@@ -236,17 +236,19 @@ def decode_actions(text: str) -> tuple[Action, ...]:
     value = _loads(text)
     if type(value) is not list:
         raise ValueError(f"not a JSON list: {text[:60]!r}")
+    registered = _REGISTRY.get
     out = []
     for item in value:
         kind = item["kind"]
         data = item.get("data")
         if not data:
             action = _SHARED.get(kind) or _shared(item)
+        elif kind == "TimingAction" and registered(kind) is TimingAction:  # on every node: inlined
+            start = data["start_ms"]
+            action = _new(TimingAction)
+            _set_start(action, start if type(start) is int else int(start))
         else:
             fast = _DECODERS.get(kind)
-            if fast is not None and _REGISTRY.get(kind) is fast[0]:
-                action = fast[1](data)
-            else:
-                action = action_from_dict(item)
+            action = fast[1](data) if fast is not None and registered(kind) is fast[0] else action_from_dict(item)
         out.append(action)
     return tuple(out)
