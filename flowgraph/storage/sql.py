@@ -33,6 +33,7 @@ import gc
 import json
 import threading
 import time
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -105,6 +106,29 @@ def _placeholder(conn: Connection) -> str:
     return "?" if conn.dialect.name == "sqlite" else "%s"  # sqlite3 qmark / psycopg positional
 
 
+def _upsert_sql(dialect: str, table: Table, keys: Sequence[str]) -> str:
+    """``INSERT … ON CONFLICT … DO UPDATE`` for ``table`` (the same in SQLite and PostgreSQL), cached."""
+    sql = _UPSERTS.get((dialect, table.name))
+    if sql is None:
+        columns = [c.name for c in table.columns]
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys and c != "seq")
+        mark = "?" if dialect == "sqlite" else "%s"
+        values = ", ".join(mark for _ in columns)
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({values}) "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+        )
+        _UPSERTS[(dialect, table.name)] = sql
+    return sql
+
+
+def _send(cursor: Any, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    if len(rows) == 1:
+        cursor.execute(sql, rows[0])
+    elif rows:
+        cursor.executemany(sql, rows)
+
+
 def _upsert(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]], keys: Sequence[str]) -> None:
     """Insert ``rows`` (tuples in the table's column order) or update the existing ones (matched on
     ``keys``); ``seq`` is never changed.
@@ -124,22 +148,9 @@ def _upsert(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]], key
             conn.execute(delete(table).where(*(table.c[k] == row[k] for k in keys)))
         conn.execute(table.insert(), dicts)
         return
-    sql = _UPSERTS.get((name, table.name))
-    if sql is None:
-        columns = [c.name for c in table.columns]
-        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys and c != "seq")
-        values = ", ".join(_placeholder(conn) for _ in columns)
-        sql = (
-            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({values}) "
-            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
-        )
-        _UPSERTS[(name, table.name)] = sql
     cursor = conn.connection.cursor()
     try:
-        if len(rows) == 1:
-            cursor.execute(sql, rows[0])
-        else:
-            cursor.executemany(sql, rows)
+        _send(cursor, _upsert_sql(name, table, keys), rows)
     finally:
         cursor.close()
 
@@ -196,6 +207,8 @@ class SqlNodeStorage(NodeStorage):
         self.engine = engine if engine is not None else make_engine(parsed, durability)
         self._dbapi_error: type[BaseException] = _dbapi_error(self.engine)
         self._dialect = self.engine.dialect.name
+        self._writer: Any = None  # the driver connection this storage writes through (SQLite, PostgreSQL)
+        self._writer_finalizer: weakref.finalize[Any, Any] | None = None
         self._lock = threading.RLock()
         self._pending: dict[str, FlowNode] = {}
         self._durable: set[str] = set()
@@ -385,15 +398,65 @@ class SqlNodeStorage(NodeStorage):
                 raise
             if step is not None:
                 step_rows.append(step)
-        with self._guard("write"), self.engine.begin() as conn:
-            _upsert(conn, nodes, node_rows, ("execution_id", "node_id"))
-            _upsert(conn, steps, step_rows, ("execution_id", "name"))
-            if execution is not None:
-                row = self._execution_row(execution)
-                _upsert(conn, executions, [tuple(row[c.name] for c in executions.columns)], ("id",))
+        record = None
+        if execution is not None:
+            row = self._execution_row(execution)
+            record = tuple(row[c.name] for c in executions.columns)
+        with self._guard("write"):
+            if self._dialect in ("sqlite", "postgresql"):
+                self._commit_direct(node_rows, step_rows, record)
+            else:
+                with self.engine.begin() as conn:
+                    _upsert(conn, nodes, node_rows, ("execution_id", "node_id"))
+                    _upsert(conn, steps, step_rows, ("execution_id", "name"))
+                    if record is not None:
+                        _upsert(conn, executions, [record], ("id",))
         self.commits += 1
         self._durable.update(order)
         self._pending.clear()
+
+    def _commit_direct(
+        self, node_rows: list[tuple[Any, ...]], step_rows: list[tuple[Any, ...]], record: tuple[Any, ...] | None
+    ) -> None:
+        """One transaction on this storage's own driver connection (SQLite, PostgreSQL).
+
+        A step costs one commit; checking a connection out of the pool and through SQLAlchemy's
+        transaction machinery for it cost more than the statements. The connection is kept for
+        this storage's writes (under its lock), taken from the engine (so it has the engine's
+        per-durability settings) and detached from the pool; :meth:`close` closes it.
+        """
+        raw = self._writer
+        if raw is None:
+            proxied = self.engine.raw_connection()
+            raw = self._writer = proxied.driver_connection
+            proxied.detach()  # ours alone: the pool neither reuses nor warns about it
+            self._writer_finalizer = weakref.finalize(self, proxied.close)  # closes the driver connection
+        dialect = self._dialect
+        cursor = raw.cursor()
+        try:
+            if dialect == "sqlite":
+                cursor.execute("BEGIN IMMEDIATE")  # take the write lock now: concurrent writers queue up
+            _send(cursor, _upsert_sql(dialect, nodes, ("execution_id", "node_id")), node_rows)
+            _send(cursor, _upsert_sql(dialect, steps, ("execution_id", "name")), step_rows)
+            if record is not None:
+                _send(cursor, _upsert_sql(dialect, executions, ("id",)), [record])
+            raw.commit()
+        except BaseException:
+            try:
+                raw.rollback()
+            except Exception:  # a broken connection: drop it, the next write opens another
+                self._drop_writer()
+            raise
+        finally:
+            with contextlib.suppress(Exception):
+                cursor.close()
+
+    def _drop_writer(self) -> None:
+        finalizer = self._writer_finalizer
+        self._writer = self._writer_finalizer = None
+        if finalizer is not None:
+            with contextlib.suppress(Exception):
+                finalizer()
 
     def _dumps(self, value: Any, node_id: str | None, what: str) -> str:
         try:
@@ -521,6 +584,7 @@ class SqlNodeStorage(NodeStorage):
         try:
             self.flush()
         finally:
+            self._drop_writer()
             if self._own_engine:
                 self.engine.dispose()
 
