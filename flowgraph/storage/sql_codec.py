@@ -47,6 +47,8 @@ __all__ = ["encode_actions", "encode_parents", "decode_actions", "decode_parents
 _scan_once = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # the C scanner: value and end index, no wrapper work
 _encode_string = json.encoder.encode_basestring_ascii
 _dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_refuse = json.JSONEncoder().default  # raises the usual TypeError for a value JSON cannot hold
 _REGISTRY = registered_actions()
 _EMPTY: Mapping[str, Any] = {}
 
@@ -61,7 +63,10 @@ def dumps(value: Any) -> str:
     """
     if value is None:
         return "null"
-    return _dumps(value)
+    if _c_make_encoder is None:  # pragma: no cover - CPython always has the C encoder
+        return _dumps(value)
+    encode = _c_make_encoder({}, _refuse, _encode_string, None, ":", ",", False, False, False)
+    return "".join(encode(value, 0))  # JSONEncoder.encode without its Python layers (same output)
 
 
 _INTERNED: dict[str, str] = {}
