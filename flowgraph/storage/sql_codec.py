@@ -11,7 +11,7 @@ the one the generic path writes; only the work is cut down:
   ``action_from_dict`` lookup, and field-less actions (``LogStorageAction``, body markers) are
   values, so one shared instance serves every node;
 * on the way in, the same actions are written by string templates, and everything else through
-  one reusable C encoder; descriptor ids are interned so a million nodes share a few strings.
+  the C encoder directly; descriptor ids are interned so a million nodes share a few strings.
 
 Anything unusual (a kind registered by a user, a whitespace-padded list, a kind re-registered
 under another class) goes through the generic path and means the same thing.
@@ -36,11 +36,6 @@ from flowgraph.actions import Action, TimingAction, action_from_dict, action_to_
 from flowgraph.errors import StorageError
 from flowgraph.node import FlowNode
 from flowgraph.stepdetail import StepRecordAction, StepState
-
-try:  # an optional accelerator: the same values, parsed in Rust (the standard parser decides doubts)
-    import orjson
-except ImportError:  # pragma: no cover - depends on the environment
-    orjson = None  # type: ignore[assignment]
 
 __all__ = ["encode_actions", "encode_parents", "decode_actions", "decode_parents", "dumps", "intern_text"]
 
@@ -218,16 +213,6 @@ def _loads(text: str) -> Any:
     except StopIteration:  # e.g. leading whitespace: let the full parser accept or explain it
         return json.loads(text)
     return value if end == len(text) else json.loads(text)
-
-
-if orjson is not None:
-    _orjson_loads = orjson.loads
-
-    def _loads(text: str) -> Any:  # orjson when installed; json for what it refuses
-        try:
-            return _orjson_loads(text)
-        except ValueError:  # integers beyond 64 bits, lone surrogates: the standard parser decides
-            return json.loads(text)
 
 
 def decode_actions(text: str) -> tuple[Action, ...]:
