@@ -307,3 +307,41 @@ def _rebuild(
         display_name=display_name,
         result=result,
     )
+
+
+_SLOT_SETTERS = tuple(
+    FlowNode.__dict__[name].__set__
+    for name in ("id", "kind", "parent_ids", "start_id", "descriptor_id", "_actions", "_display_name", "result")
+)
+
+
+def _from_storage(
+    id: str,
+    kind: NodeKind,
+    parent_ids: tuple[str, ...],
+    start_id: str | None,
+    descriptor_id: str | None,
+    actions: tuple[Action, ...],
+    display_name: str | None,
+    result: Result | None,
+) -> FlowNode:
+    """A node read back by a storage, with the constructor's checks but without its per-field calls.
+
+    Bulk reloads build a node per row; filling the slots directly saves a third of that. Anything
+    the constructor would refuse goes through the constructor, which raises its ValueError.
+    """
+    is_end = kind is NodeKind.BLOCK_END or kind is NodeKind.FLOW_END
+    if is_end is (start_id is None) or (parent_ids and kind is NodeKind.FLOW_START):
+        return FlowNode(id, kind, parent_ids, start_id=start_id, descriptor_id=descriptor_id, actions=actions,
+                        display_name=display_name, result=result)  # fmt: skip
+    node: FlowNode = object.__new__(FlowNode)
+    set_id, set_kind, set_parents, set_start, set_descriptor, set_actions, set_display, set_result = _SLOT_SETTERS
+    set_id(node, id)
+    set_kind(node, kind)
+    set_parents(node, parent_ids)
+    set_start(node, start_id)
+    set_descriptor(node, descriptor_id)
+    set_actions(node, actions)
+    set_display(node, display_name)
+    set_result(node, result)
+    return node
