@@ -141,6 +141,10 @@ class LabelAction(Action):
     def to_dict(self) -> dict[str, Any]:
         return {"display_name": self.display_name}
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickle by constructor: the default slot-state path would hit the read-only __setattr__.
+        return (type(self), (self._display_name,))
+
 
 class ThreadNameAction:
     """Names the thread (parallel branch) a node starts. Implemented by :class:`ParallelLabelAction`."""
@@ -187,6 +191,9 @@ class ParallelLabelAction(LabelAction, ThreadNameAction):
 
     def to_dict(self) -> dict[str, Any]:
         return {"branch_name": self.branch_name}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self._branch_name,))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -344,6 +351,10 @@ class ArgumentsAction(Action):
     def __repr__(self) -> str:
         return f"ArgumentsAction({dict(self.arguments)!r})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A mappingproxy cannot be pickled; runs travel between processes (the bulk loader).
+        return (type(self), (dict(self._arguments), self._sensitive, self._unmodified))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "arguments": {k: _encode_argument(v) for k, v in self.arguments.items()},
@@ -471,6 +482,9 @@ class TagsAction(Action):
 
     def __repr__(self) -> str:
         return f"TagsAction({dict(self.tags)!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (dict(self._tags),))
 
     def to_dict(self) -> dict[str, Any]:
         return {"tags": dict(self.tags)}
