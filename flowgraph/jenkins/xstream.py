@@ -304,7 +304,7 @@ def parse_compact_many(documents: Sequence[bytes]) -> list[etree._Element | None
     except (ValueError, etree.LxmlError):
         return results
     parts: list[etree._Element] = root[:]  # type: ignore[index,assignment]
-    if root.text is not None or len(parts) != 2 * len(bodies) + 1:
+    if len(parts) != 2 * len(bodies) + 1:
         return results
     mark: object = etree.PI
     for at, part in enumerate(parts):

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from flowgraph.actions import Action
 from flowgraph.errors import FlowGraphError, FormatError, StorageError
-from flowgraph.jenkins.fast_nodes import decode_bulk_fast
+from flowgraph.jenkins.fast_nodes import decode_bulk_fast, gc_paused
 from flowgraph.jenkins.names import XmlFormat
 from flowgraph.jenkins.nodes_xml import Original, SourceDoc, decode_tag, encode_tag, with_end_descriptor
 from flowgraph.jenkins.xstream import CompactMiss, decl_line, parse_compact, parse_xml, text_of
@@ -99,16 +99,17 @@ class BulkXmlNodeStorage(NodeStorage):
         return self._nodes
 
     def _decode(self, data: bytes, where: str) -> dict[str, FlowNode]:
-        nodes = self._decode_fast(data, where)
-        if nodes is None:
-            nodes = self._decode_general(data, where)
-        read = self._read
-        for node_id, node in nodes.items():
-            if node.start_id is not None and node.descriptor_id is None:
-                fixed = with_end_descriptor(node, nodes.get(node.start_id))
-                if fixed is not node:
-                    nodes[node_id] = node = fixed
-            read[node_id] = (node, node.actions)
+        with gc_paused():
+            nodes = self._decode_fast(data, where)
+            if nodes is None:
+                nodes = self._decode_general(data, where)
+            read = self._read
+            for node_id, node in nodes.items():
+                if node.start_id is not None and node.descriptor_id is None:
+                    fixed = with_end_descriptor(node, nodes.get(node.start_id))
+                    if fixed is not node:
+                        nodes[node_id] = node = fixed
+                read[node_id] = (node, node.actions)
         self._data = data
         return nodes
 

@@ -48,7 +48,15 @@ from flowgraph.jenkins.xstream import CompactMiss, ParsedXml, decl_line, parse_c
 from flowgraph.node import FlowNode
 from flowgraph.storage.base import Durability, NodeStorage
 
-__all__ = ["XmlDirNodeStorage", "write_bytes", "read_file", "node_sort_key", "sort_node_ids", "check_node_id"]
+__all__ = [
+    "XmlDirNodeStorage",
+    "write_bytes",
+    "read_file",
+    "READ_AHEAD",
+    "node_sort_key",
+    "sort_node_ids",
+    "check_node_id",
+]
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_\-][A-Za-z0-9_.\-]*$")
 _BULK_NAME = "flowNodeStore.xml"
@@ -83,7 +91,8 @@ def sort_node_ids(ids: Iterable[str]) -> list[str]:
 
 
 _READ_CHUNK = 1 << 16
-_PREFETCH = 64  # node files read and parsed together by iter_nodes
+READ_AHEAD = 64
+"""How many node files :meth:`XmlDirNodeStorage.iter_nodes` reads and parses together."""
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
@@ -305,8 +314,8 @@ class XmlDirNodeStorage(NodeStorage):
         batch cannot vouch for is read by ``get_node`` itself (with its exact errors).
         """
         ids = list(self.node_ids())
-        for start in range(0, len(ids), _PREFETCH):
-            chunk = ids[start : start + _PREFETCH]
+        for start in range(0, len(ids), READ_AHEAD):
+            chunk = ids[start : start + READ_AHEAD]
             ready = self._prefetch(chunk)
             writes = self.writes
             for node_id in chunk:
