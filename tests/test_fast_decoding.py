@@ -388,6 +388,28 @@ def test_batch_parse_refuses_documents_that_are_only_well_formed_together() -> N
     assert [r.tag if r is not None else None for r in ok] == ["a", "b", "c"]
 
 
+@pytest.mark.parametrize("padding", [0, 100_000], ids=["node file", "big file"])
+@pytest.mark.parametrize(
+    ("inside", "compact"),
+    [
+        (b"<b>x</b>", True),
+        (b"<b>a&#xd;b &amp; c!? #</b>", True),
+        (b"<b> <!-- c --> </b>", False),
+        (b"<b> <![CDATA[ x ]]></b>", False),
+        (b"<b> <?pi x?></b>", False),
+        (b"<b>&#x1b;</b>", False),
+    ],
+)
+def test_compact_parse_is_used_only_where_it_stands_for_the_general_one(
+    padding: int, inside: bytes, compact: bool
+) -> None:
+    data = b"<?xml version='1.1' encoding='UTF-8'?>\n<a>\n  <pad>" + b"p" * padding + b"</pad>\n  " + inside + b"\n</a>"
+    parsed = parse_compact(data, "a.xml")
+    assert (parsed is not None) is compact
+    if parsed is not None:
+        assert text_of(parsed.element[1]) == text_of(parse_xml(data, "a.xml").element[1])
+
+
 def test_compact_tree_refuses_to_guess_the_text_of_an_element_with_children() -> None:
     data = b"<a>\n  <b>x</b>\n  <c/>\n</a>"
     compact = parse_compact(data, "a.xml")
