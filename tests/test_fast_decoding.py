@@ -8,10 +8,12 @@ equality (ids, kinds, links, descriptors, results, actions), action types and er
 from __future__ import annotations
 
 import copy
+import dataclasses
 import pickle
 import re
 import tempfile
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,17 +22,30 @@ from lxml import etree
 
 from flowgraph import (
     ArgumentsAction,
+    BodyInvocationAction,
     BulkXmlNodeStorage,
+    ErrorAction,
     FlowGraphError,
     FlowNode,
     FormatError,
     GraphBuilder,
     LabelAction,
+    LogFileAction,
+    LogStorageAction,
     MaskedValue,
     NodeNotFoundError,
+    NotExecutedNodeAction,
     ParallelLabelAction,
+    PauseAction,
+    QueueItemAction,
+    QueueState,
+    Result,
+    StageAction,
     TagsAction,
     TimingAction,
+    UnknownAction,
+    WarningAction,
+    WorkspaceAction,
     XmlDirNodeStorage,
 )
 from flowgraph.errors import GraphCycleError
@@ -505,6 +520,14 @@ def test_sort_node_ids_is_node_sort_key_order(ids: list[str]) -> None:
     assert sort_node_ids(ids) == sorted(ids, key=node_sort_key)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class LateTiming(TimingAction):
+    """A user's subclass of a built-in action: it keeps pickling the default way."""
+
+    kind: ClassVar[str] = "test.LateTiming"
+    late_ms: int = 0
+
+
 def test_actions_and_errors_survive_pickling() -> None:
     actions = [
         LabelAction("x"),
@@ -513,10 +536,23 @@ def test_actions_and_errors_survive_pickling() -> None:
         ArgumentsAction({"a": 1, "m": MaskedValue.MASKED_VALUE}, {"s"}, False),
         TagsAction({"k": "v"}),
         TimingAction(3),
+        StageAction("s"),
+        ErrorAction("java.io.IOException", "m", "at x\nat y", "id-1", Result.ABORTED),
+        BodyInvocationAction(),
+        LogStorageAction(),
+        LogFileAction("ISO-8859-1"),
+        NotExecutedNodeAction(),
+        WorkspaceAction("agent", "/ws", frozenset({"linux"})),
+        WarningAction(Result.UNSTABLE, "flaky"),
+        PauseAction("Input", 1, 2),
+        QueueItemAction(4, QueueState.QUEUED),
+        UnknownAction("org.example.A", "<a/>"),
+        LateTiming(1, 2),
     ]
     for action in actions:
-        back = pickle.loads(pickle.dumps(action))
-        assert back == action and type(back) is type(action) and repr(back) == repr(action)
+        for protocol in (2, pickle.DEFAULT_PROTOCOL, pickle.HIGHEST_PROTOCOL):
+            back = pickle.loads(pickle.dumps(action, protocol=protocol))
+            assert back == action and type(back) is type(action) and repr(back) == repr(action)
     errors: list[FlowGraphError] = [
         NodeNotFoundError("5", referenced_by="6", path="p"),
         GraphCycleError(["7", "8"]),

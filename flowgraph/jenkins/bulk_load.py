@@ -82,11 +82,16 @@ def load_runs(
         A path for :func:`iter_runs`, or the run references themselves.
     fn
         Applied to each loaded run inside the worker; must be a picklable top-level function.
-        The default returns the run with its nodes in memory.
+        The default returns the run with its nodes in memory. What ``fn`` returns is pickled
+        back to this process, so a summary (counts, durations, failures) scales with the
+        cores, while whole runs make this process unpickle every node (a few µs each), which
+        caps the speed-up.
     workers
         Processes to use (all cores by default); 1 loads in this process.
     progress
         Show a ``rich`` progress bar on the terminal.
+    chunk_size
+        Runs handed to a worker at a time (fewer, larger messages between processes).
     """
     refs = list(iter_runs(source)) if isinstance(source, (str, os.PathLike, Path)) else list(source)
     chunk_size = max(1, chunk_size)

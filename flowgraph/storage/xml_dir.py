@@ -236,19 +236,18 @@ class XmlDirNodeStorage(NodeStorage):
         if self._ids is None:
             ids: set[str] = set()
             try:
-                with os.scandir(self.directory) as scan:
-                    entries = list(scan)
+                names = os.listdir(self.directory)
             except FileNotFoundError:
-                entries = []
+                names = []
             except OSError as exc:
                 raise StorageError(
                     f"{self.directory}: cannot list node files: {exc}", path=str(self.directory)
                 ) from exc
-            for entry in entries:
-                name = entry.name
+            for name in names:
                 if name.endswith(".xml") and name != _BULK_NAME:
                     stem = name[:-4]
-                    if _SAFE_ID.match(stem):
+                    # ASCII digits (nearly every id) match _SAFE_ID; anything else is checked.
+                    if (stem.isdigit() and stem.isascii()) or _SAFE_ID.match(stem):
                         ids.add(stem)
             self._ids = ids
         return self._ids
@@ -269,11 +268,13 @@ class XmlDirNodeStorage(NodeStorage):
         """``_read`` for a file whose bytes and compact tree :meth:`iter_nodes` already has."""
         self.reads += 1
         try:
-            doc = SourceDoc(ParsedXml(tag, False, path), data)
-            node = decode_tag_fast(doc, tag, node_id, self._cache)
+            node = decode_tag_fast(SourceDoc(ParsedXml(tag, False, path), data), tag, node_id, self._cache)
         except (CompactMiss, FlowGraphError):
             node = decode_node_bytes(data, path, node_id, self._cache)
-        return self._finish_read(node_id, path, node, True)
+        if node.start_id is not None and node.descriptor_id is None:
+            return self._finish_read(node_id, path, node, True)
+        self._originals[node_id] = Original(node, _FileText(path))
+        return node
 
     def _finish_read(self, node_id: str, path: str, node: FlowNode, resolve: bool) -> FlowNode:
         if resolve and node.start_id is not None and node.descriptor_id is None:
@@ -314,33 +315,41 @@ class XmlDirNodeStorage(NodeStorage):
         batch cannot vouch for is read by ``get_node`` itself (with its exact errors).
         """
         ids = list(self.node_ids())
+        pending, cache = self._pending, self._cache
         for start in range(0, len(ids), READ_AHEAD):
             chunk = ids[start : start + READ_AHEAD]
             ready = self._prefetch(chunk)
             writes = self.writes
             for node_id in chunk:
-                item = ready.pop(node_id, None)
-                if item is not None and writes == self.writes and node_id not in self._pending:
-                    cached = self._cache.get(node_id)
-                    if cached is not None:
-                        self._cache.move_to_end(node_id)
-                        yield cached
-                        continue
-                    node: FlowNode | None = self._read_prefetched(node_id, *item)
-                    assert node is not None
-                    self._remember(node)
-                else:
+                item = ready.pop(node_id, None) if ready else None
+                if item is None or writes != self.writes or node_id in pending:
                     node = self.get_node(node_id)
-                if node is not None:
-                    yield node
+                    if node is not None:
+                        yield node
+                    continue
+                cached = cache.get(node_id)
+                if cached is not None:
+                    cache.move_to_end(node_id)
+                    yield cached
+                    continue
+                node = self._read_prefetched(node_id, *item)
+                cache[node_id] = node  # new, so already last: what _remember does
+                if len(cache) > self.cache_size:
+                    self._remember(node)
+                yield node
 
     def _prefetch(self, chunk: list[str]) -> dict[str, tuple[str, bytes, etree._Element]]:
-        """Bytes and compact trees of the chunk's files that ``get_node`` would read from disk."""
+        """Bytes and compact trees of the chunk's files that ``get_node`` would read from disk.
+
+        The ids come from :meth:`node_ids`, so they already passed the safe-name check.
+        """
         wanted: list[tuple[str, str, bytes]] = []
+        pending, cache = self._pending, self._cache
+        prefix = self._file("")[:-4]
         for node_id in chunk:
-            if node_id in self._pending or node_id in self._cache or not _SAFE_ID.match(node_id) or ".." in node_id:
+            if node_id in pending or node_id in cache or ".." in node_id:
                 continue
-            path = self._file(node_id)
+            path = f"{prefix}{node_id}.xml"
             try:
                 wanted.append((node_id, path, read_file(path)))
             except OSError:
