@@ -55,6 +55,7 @@ from flowgraph.jenkins.names import XmlFormat
 from flowgraph.jenkins.nodes_xml import SourceDoc, decode_tag, encode_tag
 from flowgraph.jenkins.runs import iter_runs
 from flowgraph.jenkins.xstream import CompactMiss, parse_compact, parse_compact_many, parse_xml, text_of
+from flowgraph.storage import xml_dir
 from flowgraph.storage.xml_dir import node_sort_key, sort_node_ids
 
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "jenkins"
@@ -457,7 +458,11 @@ def one_by_one(store: XmlDirNodeStorage) -> list[FlowNode]:
     return [n for n in (store.get_node(i) for i in store.node_ids()) if n is not None]
 
 
-def test_read_ahead_gives_what_get_node_gives_and_counts_the_same_reads(tmp_path: Path) -> None:
+@pytest.mark.parametrize("budget", [1, 2_000, 8 << 20], ids=["one file a batch", "a few files", "default"])
+def test_read_ahead_gives_what_get_node_gives_and_counts_the_same_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, budget: int
+) -> None:
+    monkeypatch.setattr(xml_dir, "READ_AHEAD_BYTES", budget)
     directory = saved(tmp_path)
     for cache_size in (1, 3, 10_000):
         ahead = XmlDirNodeStorage(directory, cache_size=cache_size)

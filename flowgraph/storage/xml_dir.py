@@ -53,6 +53,7 @@ __all__ = [
     "write_bytes",
     "read_file",
     "READ_AHEAD",
+    "READ_AHEAD_BYTES",
     "node_sort_key",
     "sort_node_ids",
     "check_node_id",
@@ -93,6 +94,8 @@ def sort_node_ids(ids: Iterable[str]) -> list[str]:
 _READ_CHUNK = 1 << 16
 READ_AHEAD = 64
 """How many node files :meth:`XmlDirNodeStorage.iter_nodes` reads and parses together."""
+READ_AHEAD_BYTES = 8 << 20
+"""...and at most about this many bytes of them."""
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
@@ -346,14 +349,19 @@ class XmlDirNodeStorage(NodeStorage):
         wanted: list[tuple[str, str, bytes]] = []
         pending, cache = self._pending, self._cache
         prefix = self._file("")[:-4]
+        budget = READ_AHEAD_BYTES  # a few huge files are read one by one, as get_node would
         for node_id in chunk:
             if node_id in pending or node_id in cache or ".." in node_id:
                 continue
             path = f"{prefix}{node_id}.xml"
             try:
-                wanted.append((node_id, path, read_file(path)))
+                data = read_file(path)
             except OSError:
                 continue  # get_node will meet (and report) the same problem when it gets there
+            wanted.append((node_id, path, data))
+            budget -= len(data)
+            if budget < 0:
+                break
         if len(wanted) < 2:
             return {}
         trees = parse_compact_many([data for _, _, data in wanted])
