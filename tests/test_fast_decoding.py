@@ -51,10 +51,11 @@ from flowgraph import (
 from flowgraph.errors import GraphCycleError
 from flowgraph.jenkins import fast_nodes, load_run
 from flowgraph.jenkins.bulk_load import load_runs, materialize
+from flowgraph.jenkins.compact import parse_compact, parse_compact_many
 from flowgraph.jenkins.names import XmlFormat
 from flowgraph.jenkins.nodes_xml import SourceDoc, decode_tag, encode_tag
 from flowgraph.jenkins.runs import iter_runs
-from flowgraph.jenkins.xstream import CompactMiss, parse_compact, parse_compact_many, parse_xml, text_of
+from flowgraph.jenkins.xstream import CompactMiss, parse_xml, text_of
 from flowgraph.storage import xml_dir
 from flowgraph.storage.xml_dir import node_sort_key, sort_node_ids
 

@@ -18,7 +18,6 @@ Actions it has no fast decoder for go through the general action codec on the sa
 
 Examples
 --------
->>> from flowgraph.jenkins.xstream import parse_compact
 >>> data = (b"<Tag><node class='cps.n.StepAtomNode'><parentIds><string>2</string></parentIds>"
 ...         b"<id>3</id><descriptorId>org.jenkinsci.plugins.workflow.steps.EchoStep</descriptorId></node>"
 ...         b"<actions><wf.a.TimingAction><startTime>7</startTime></wf.a.TimingAction></actions></Tag>")
@@ -61,9 +60,10 @@ from flowgraph.jenkins.actions_xml import (
     decode_action,
     read_result,
 )
+from flowgraph.jenkins.compact import parse_compact
 from flowgraph.jenkins.names import LEGACY_TAG, TAG_CLASS, full_class_name
 from flowgraph.jenkins.nodes_xml import NODE_CLASSES, SourceDoc, decode_tag
-from flowgraph.jenkins.xstream import CompactMiss, parse_compact, parse_xml
+from flowgraph.jenkins.xstream import CompactMiss, parse_xml
 from flowgraph.node import FlowNode, NodeKind, _fill_slots
 
 __all__ = ["decode_tag_fast", "decode_node_bytes", "decode_bulk_fast", "gc_paused"]

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -41,12 +40,14 @@ from pathlib import Path
 from lxml import etree
 
 from flowgraph.errors import FlowGraphError, FormatError, StorageError
+from flowgraph.jenkins.compact import parse_compact_many
 from flowgraph.jenkins.fast_nodes import decode_node_bytes, decode_tag_fast
 from flowgraph.jenkins.names import XmlFormat
 from flowgraph.jenkins.nodes_xml import Original, SourceDoc, encode_tag, with_end_descriptor
-from flowgraph.jenkins.xstream import CompactMiss, ParsedXml, decl_line, parse_compact_many, parse_xml
+from flowgraph.jenkins.xstream import CompactMiss, ParsedXml, decl_line, parse_xml
 from flowgraph.node import FlowNode
 from flowgraph.storage.base import Durability, NodeStorage
+from flowgraph.storage.files import read_file, write_bytes
 
 __all__ = [
     "XmlDirNodeStorage",
@@ -91,76 +92,10 @@ def sort_node_ids(ids: Iterable[str]) -> list[str]:
     return ids
 
 
-_READ_CHUNK = 1 << 16
 READ_AHEAD = 64
 """How many node files :meth:`XmlDirNodeStorage.iter_nodes` reads and parses together."""
 READ_AHEAD_BYTES = 8 << 20
 """...and at most about this many bytes of them."""
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-
-
-def read_file(path: str) -> bytes:
-    """A whole (small) file's bytes with the fewest system calls: open, read to the end, close.
-
-    ``Path.read_bytes`` builds a buffered reader and asks the size first, which costs more
-    than the read itself for the few-kB files of a per-node directory. Raises ``OSError``.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> name = os.path.join(tempfile.mkdtemp(), "a")
-    >>> Path(name).write_bytes(b"x" * 100_000)
-    100000
-    >>> len(read_file(name))
-    100000
-    """
-    fd = os.open(path, _OPEN_FLAGS)
-    try:
-        chunk = os.read(fd, _READ_CHUNK)
-        if not chunk:
-            return chunk
-        parts = [chunk]
-        while chunk:  # short reads are allowed by POSIX: read until the end of the file
-            chunk = os.read(fd, _READ_CHUNK)
-            parts.append(chunk)
-        return parts[0] if len(parts) == 2 else b"".join(parts)
-    finally:
-        os.close(fd)
-
-
-def write_bytes(path: Path, data: bytes, *, atomic: bool) -> None:
-    """Write a file the way Jenkins does for the given durability.
-
-    Atomic: a temporary file in the same directory, fsync, rename over the target, fsync the
-    directory (so the rename itself survives a power cut). Otherwise a plain truncate-and-write.
-    """
-    if not atomic:
-        with open(path, "wb") as handle:
-            handle.write(data)
-        return
-    fd, tmp = tempfile.mkstemp(prefix="atomic", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:  # pragma: no cover - directories cannot be opened on some platforms
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(dir_fd)
 
 
 class XmlDirNodeStorage(NodeStorage):
