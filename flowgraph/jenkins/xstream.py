@@ -42,6 +42,9 @@ __all__ = [
     "ParsedXml",
     "XmlWriter",
     "parse_xml",
+    "compact_parser",
+    "needs_standin_at",
+    "CompactMiss",
     "escape_text",
     "text_of",
     "resolve_reference",
@@ -69,6 +72,18 @@ _STANDIN_RE = re.compile("[\U0010ff01-\U0010ff1f]")
 _DOCTYPE_RE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 
 
+class _StandinsParser(etree.XMLParser):
+    """The hardened parser, for documents whose text holds control-character stand-ins.
+
+    A tree remembers its parser (``tree.parser``), so the parser's class marks the tree: text
+    is restored only in the documents that really used stand-ins.
+    """
+
+
+class _CompactParser(etree.XMLParser):
+    """The hardened parser dropping XStream's indentation; its class marks compact trees."""
+
+
 _LOCAL = threading.local()
 
 
@@ -79,6 +94,37 @@ def _parser() -> etree.XMLParser:
         parser = etree.XMLParser(**_PARSER_OPTIONS)  # type: ignore[arg-type]
         _LOCAL.parser = parser
     return parser
+
+
+def _standins_parser() -> etree.XMLParser:
+    parser: etree.XMLParser | None = getattr(_LOCAL, "standins", None)
+    if parser is None:
+        parser = _StandinsParser(**_PARSER_OPTIONS)  # type: ignore[arg-type]
+        _LOCAL.standins = parser
+    return parser
+
+
+def compact_parser() -> etree.XMLParser:
+    """The hardened parser, dropping blank text; :func:`text_of` knows the trees it builds.
+
+    See :mod:`flowgraph.jenkins.compact` for when such a tree stands for :func:`parse_xml`'s.
+    """
+    parser: etree.XMLParser | None = getattr(_LOCAL, "compact", None)
+    if parser is None:
+        parser = _CompactParser(**_PARSER_OPTIONS, remove_blank_text=True, collect_ids=False)  # type: ignore[arg-type]
+        _LOCAL.compact = parser
+    return parser
+
+
+class CompactMiss(Exception):
+    """Internal: a compact tree cannot say what a reader asked for; parse with :func:`parse_xml`.
+
+    (Compact trees come from :func:`compact_parser`, see :mod:`flowgraph.jenkins.compact`.)
+
+    Raised by :func:`text_of` for the text of an element that has child elements (the blank
+    text before them was dropped), and by the fast node decoder for any shape it does not vouch
+    for. Callers catch it and redo the work on a standard parse, so it never reaches users.
+    """
 
 
 class ParsedXml:
@@ -97,13 +143,27 @@ class ParsedXml:
         return _restore(text) if self.has_standins else text
 
 
-def _swap_ref(match: re.Match[bytes]) -> bytes:
+def _ref_code(match: re.Match[bytes]) -> int:
     hex_digits, dec_digits = match.group(1), match.group(2)
     try:
-        code = int(hex_digits, 16) if hex_digits is not None else int(dec_digits)
+        return int(hex_digits, 16) if hex_digits is not None else int(dec_digits)
     except ValueError:  # pragma: no cover - the regex only matches digits
-        return match.group(0)
-    if 0 < code < 0x20 and code not in (0x9, 0xA, 0xD):
+        return -1
+
+
+def _needs_standin(code: int) -> bool:
+    return 0 < code < 0x20 and code not in (0x9, 0xA, 0xD)
+
+
+def needs_standin_at(data: bytes, at: int) -> bool:
+    """True when a character reference at ``at`` names a control character XML 1.0 refuses."""
+    match = _BAD_REF.match(data, at)
+    return match is not None and _needs_standin(_ref_code(match))
+
+
+def _swap_ref(match: re.Match[bytes]) -> bytes:
+    code = _ref_code(match)
+    if _needs_standin(code):
         return chr(_STANDIN_BASE + code).encode("utf-8")
     return match.group(0)
 
@@ -145,7 +205,7 @@ def parse_xml(data: bytes, path: str) -> ParsedXml:
             global _SEEN_STANDINS
             _SEEN_STANDINS = True
     try:
-        root = etree.fromstring(data, _parser())
+        root = etree.fromstring(data, _standins_parser() if standins else _parser())
     except etree.XMLSyntaxError as exc:
         raise FormatError(f"{path}: not well-formed XML: {exc}", path=path) from exc
     except (ValueError, etree.LxmlError) as exc:
@@ -159,11 +219,19 @@ def parse_xml(data: bytes, path: str) -> ParsedXml:
 
 
 def text_of(element: etree._Element) -> str:
-    """The element's text (stand-ins restored); ``""`` when it has none."""
+    """The element's text (stand-ins restored); ``""`` when it has none.
+
+    Stand-ins are restored only in the documents that used them, so a private-use character
+    that really is in a file stays what it is.
+    """
     text = element.text
     if text is None:
+        if len(element) and type(element.getroottree().parser) is _CompactParser:
+            raise CompactMiss(f"<{element.tag}> has child elements; its text is not kept in a compact tree")
         return ""
-    return _restore(text) if _SEEN_STANDINS else text
+    if _SEEN_STANDINS and _STANDIN_RE.search(text) and type(element.getroottree().parser) is _StandinsParser:
+        return _restore(text)
+    return text
 
 
 # -- escaping ---------------------------------------------------------------------------

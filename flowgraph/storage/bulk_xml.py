@@ -28,13 +28,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from flowgraph.actions import Action
-from flowgraph.errors import FormatError, StorageError
+from flowgraph.errors import FlowGraphError, FormatError, StorageError
+from flowgraph.jenkins.compact import parse_compact
+from flowgraph.jenkins.fast_nodes import decode_bulk_fast, gc_paused
 from flowgraph.jenkins.names import XmlFormat
 from flowgraph.jenkins.nodes_xml import Original, SourceDoc, decode_tag, encode_tag, with_end_descriptor
-from flowgraph.jenkins.xstream import decl_line, parse_xml, text_of
+from flowgraph.jenkins.xstream import CompactMiss, decl_line, parse_xml, text_of
 from flowgraph.node import FlowNode
 from flowgraph.storage.base import Durability, NodeStorage
-from flowgraph.storage.xml_dir import check_node_id, node_sort_key
+from flowgraph.storage.xml_dir import check_node_id, sort_node_ids
 
 __all__ = ["BulkXmlNodeStorage", "BULK_FILE_NAME"]
 
@@ -71,6 +73,7 @@ class BulkXmlNodeStorage(NodeStorage):
         self.durability = durability
         self._format = format
         self._nodes: dict[str, FlowNode] | None = None
+        self._order: list[str] | None = None  # the ids in node order, until the set of ids changes
         self._originals: dict[str, Original] = {}
         self._read: dict[str, tuple[FlowNode, tuple[Action, ...]]] = {}
         self._pending: set[str] = set()
@@ -97,6 +100,33 @@ class BulkXmlNodeStorage(NodeStorage):
         return self._nodes
 
     def _decode(self, data: bytes, where: str) -> dict[str, FlowNode]:
+        with gc_paused():
+            nodes = self._decode_fast(data, where)
+            if nodes is None:
+                nodes = self._decode_general(data, where)
+            read = self._read
+            for node_id, node in nodes.items():
+                if node.start_id is not None and node.descriptor_id is None:
+                    fixed = with_end_descriptor(node, nodes.get(node.start_id))
+                    if fixed is not node:
+                        nodes[node_id] = node = fixed
+                read[node_id] = (node, node.actions)
+        self._data = data
+        return nodes
+
+    def _decode_fast(self, data: bytes, where: str) -> dict[str, FlowNode] | None:
+        """The usual case, in a fraction of the time; None when only the general decoder can say."""
+        parsed = parse_compact(data, where)
+        if parsed is None or parsed.element.tag != "linked-hash-map":
+            return None
+        if self._format is None:
+            self._format = XmlFormat.learn(parsed.element)
+        try:
+            return decode_bulk_fast(SourceDoc(parsed, data))
+        except (CompactMiss, FlowGraphError):
+            return None
+
+    def _decode_general(self, data: bytes, where: str) -> dict[str, FlowNode]:
         doc = SourceDoc(parse_xml(data, where), data)
         root = doc.parsed.element
         if root.tag != "linked-hash-map":
@@ -124,14 +154,6 @@ class BulkXmlNodeStorage(NodeStorage):
                 raise FormatError(f"{where}: node {node_id} appears twice", path=where, node_id=node_id)
             node = decode_tag(doc, tag_el, expected_id=node_id)
             nodes[node_id] = node
-        read = self._read
-        for node_id, node in nodes.items():
-            if node.start_id is not None and node.descriptor_id is None:
-                fixed = with_end_descriptor(node, nodes.get(node.start_id))
-                if fixed is not node:
-                    nodes[node_id] = node = fixed
-            read[node_id] = (node, node.actions)
-        self._data = data
         return nodes
 
     def entry_text(self, node_id: str) -> str:
@@ -183,6 +205,7 @@ class BulkXmlNodeStorage(NodeStorage):
     def mark_broken(self) -> None:
         """Treat the file as holding nothing (used when loading with placeholders)."""
         self._nodes = {}
+        self._order = None
         self._originals.clear()
         self._read.clear()
 
@@ -194,6 +217,8 @@ class BulkXmlNodeStorage(NodeStorage):
     def store_node(self, node: FlowNode, *, delay: bool = False, original: Original | None = None) -> None:
         check_node_id(node.id, f"{self.path}: ")
         nodes = self._load()
+        if node.id not in nodes:
+            self._order = None
         nodes[node.id] = node
         if original is not None:
             self._originals[node.id] = original
@@ -206,7 +231,7 @@ class BulkXmlNodeStorage(NodeStorage):
         nodes = self._load()
         fmt = self.format
         parts: list[str] = [decl_line(fmt.xml_version, True)]
-        ids = sorted(nodes, key=node_sort_key)
+        ids = self._sorted_ids()
         if not ids:
             parts.append("<linked-hash-map/>")
         else:
@@ -235,12 +260,19 @@ class BulkXmlNodeStorage(NodeStorage):
     def is_persisted_fully(self) -> bool:
         return not self._pending
 
+    def _sorted_ids(self) -> list[str]:
+        nodes = self._load()
+        order = self._order
+        if order is None or len(order) != len(nodes):
+            order = self._order = sort_node_ids(nodes)
+        return order
+
     def node_ids(self) -> Iterator[str]:
-        return iter(sorted(self._load(), key=node_sort_key))
+        return iter(list(self._sorted_ids()))
 
     def iter_nodes(self) -> Iterator[FlowNode]:
         nodes = self._load()
-        return iter([nodes[i] for i in sorted(nodes, key=node_sort_key)])
+        return iter([nodes[i] for i in self._sorted_ids()])
 
     def __len__(self) -> int:
         return len(self._load())
