@@ -350,12 +350,6 @@ def _rebuild(
     )
 
 
-_SLOT_SETTERS = tuple(
-    FlowNode.__dict__[name].__set__
-    for name in ("id", "kind", "parent_ids", "start_id", "descriptor_id", "_actions", "_display_name", "result")
-)
-
-
 def _from_storage(
     id: str,
     kind: NodeKind,
@@ -376,13 +370,5 @@ def _from_storage(
         return FlowNode(id, kind, parent_ids, start_id=start_id, descriptor_id=descriptor_id, actions=actions,
                         display_name=display_name, result=result)  # fmt: skip
     node: FlowNode = object.__new__(FlowNode)
-    set_id, set_kind, set_parents, set_start, set_descriptor, set_actions, set_display, set_result = _SLOT_SETTERS
-    set_id(node, id)
-    set_kind(node, kind)
-    set_parents(node, parent_ids)
-    set_start(node, start_id)
-    set_descriptor(node, descriptor_id)
-    set_actions(node, actions)
-    set_display(node, display_name)
-    set_result(node, result)
+    _fill_slots(node, id, kind, parent_ids, start_id, descriptor_id, actions, display_name, result)
     return node
