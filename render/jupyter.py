@@ -93,7 +93,7 @@ def _shell() -> Any:
         from IPython.core.getipython import get_ipython
     except ImportError:
         return None
-    return get_ipython()  # type: ignore[no-untyped-call]
+    return get_ipython()  # type: ignore[no-untyped-call, unused-ignore]  # typed in newer IPython
 
 
 def register(ip: Any = None) -> bool:
