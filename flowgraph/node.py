@@ -276,7 +276,7 @@ class FlowNode:
 
     def __reduce__(self) -> tuple[object, ...]:
         return (
-            _rebuild,
+            _from_storage,
             (
                 self.id,
                 self.kind,
@@ -326,28 +326,6 @@ def _fill_slots(
     _set_actions(node, actions)
     _set_display_name(node, display_name)
     _set_result(node, result)
-
-
-def _rebuild(
-    id: str,
-    kind: NodeKind,
-    parent_ids: tuple[str, ...],
-    start_id: str | None,
-    descriptor_id: str | None,
-    actions: tuple[Action, ...],
-    display_name: str | None,
-    result: Result | None,
-) -> FlowNode:
-    return FlowNode(
-        id,
-        kind,
-        parent_ids,
-        start_id=start_id,
-        descriptor_id=descriptor_id,
-        actions=actions,
-        display_name=display_name,
-        result=result,
-    )
 
 
 def _from_storage(
