@@ -23,6 +23,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -416,14 +417,16 @@ def _page(title: str, body: str) -> str:
 @main.command(name="import")
 @click.argument("source")
 @click.argument("target")
-def import_(source: str, target: str) -> None:
+@click.option("--strict", is_flag=True, help="Exit 1 when any run could not be read (damage is reported either way).")
+def import_(source: str, target: str, strict: bool) -> None:
     """Copy runs from SOURCE (a build directory, a job directory or a whole JENKINS_HOME) into TARGET.
 
     \b
     TARGET is a SQL database (sqlite:///runs.db, postgresql://user@host/db, or a .db/.sqlite
     file; each run becomes execution '<job>#<number>') or a directory, written in Jenkins' own
-    XML format (jobs/<job>/builds/<n>). A damaged run is reported and skipped; the exit code
-    is 1 if any run failed.
+    XML format (jobs/<job>/builds/<n>). A damaged run is skipped and named at the end (job#number,
+    build directory, error); the exit code is 0 when every run that could be read was imported,
+    1 when none could be, or with --strict when any could not.
     """
     from render.sources import import_runs
 
@@ -449,9 +452,13 @@ def import_(source: str, target: str) -> None:
             f"Imported {len(report.imported)} run(s), {report.nodes} flow nodes, into {target}"
             + (f"; {len(report.failed)} failed" if report.failed else "")
         )
-        for name, problem in report.failed:
-            console.print(f"[bold red]failed:[/] {name}: {problem}")
-        if report.failed:
+        named = {p.run for p in report.problems}
+        for problem in report.problems:
+            console.print(f"[bold red]damaged:[/] {escape(str(problem))}", soft_wrap=True)
+        for name, message in report.failed:
+            if name not in named:
+                console.print(f"[bold red]failed:[/] {escape(name)}: {escape(message)}", soft_wrap=True)
+        if report.failed and (strict or not report.imported):
             sys.exit(EXIT_INPUT)
 
 
