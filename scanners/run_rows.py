@@ -28,7 +28,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from flowgraph.run import Run
@@ -54,6 +54,8 @@ __all__ = [
     "step_path",
     "iter_stage_paths",
     "rows_frame",
+    "epoch_ms_to_datetime",
+    "ms_to_timedelta",
 ]
 
 PATH_SEPARATOR = " / "
@@ -99,6 +101,7 @@ STEP_ROW_TYPES: dict[str, str] = {
 """Each step column's kind (see :data:`STAGE_ROW_TYPES`)."""
 
 _NOT_RUN = Status.NOT_EXECUTED
+_make: Any = tuple.__new__  # builds a named tuple without its Python-level __new__ (rows are many)
 
 
 class StageRow(NamedTuple):
@@ -130,8 +133,8 @@ class StepRow(NamedTuple):
 class RunRows(NamedTuple):
     """A run's stage rows and step rows (plain tuples in the column orders above)."""
 
-    stages: list[tuple[Any, ...]]
-    steps: list[tuple[Any, ...]]
+    stages: list[StageRow]
+    steps: list[StepRow]
 
 
 def iter_stage_paths(stages: list[StageNode]) -> Iterator[tuple[StageNode, str]]:
@@ -182,15 +185,15 @@ def _analysis(run: Run | RunAnalysis) -> RunAnalysis:
     return run if isinstance(run, RunAnalysis) else analyze(run)
 
 
-def stage_rows(run: Run | RunAnalysis) -> list[tuple[Any, ...]]:
+def stage_rows(run: Run | RunAnalysis) -> list[StageRow]:
     """One :class:`StageRow` per stage and branch, in tree order (parents before children).
 
     A stage that did not run (skipped by ``when``, after a failure, or not executed after a
     restart) has status ``NOT_EXECUTED`` and no start or duration.
     """
-    rows: list[tuple[Any, ...]] = []
+    rows: list[StageRow] = []
     append = rows.append
-    make = tuple.__new__
+    make = _make
     for stage, path in iter_stage_paths(_analysis(run).stages):
         if stage.type is StageType.PARALLEL_BLOCK:
             continue
@@ -207,7 +210,7 @@ def stage_rows(run: Run | RunAnalysis) -> list[tuple[Any, ...]]:
     return rows
 
 
-def _step_row(step: StepInfo, stage_path: str, occurrences: dict[str, int]) -> tuple[Any, ...]:
+def _step_row(step: StepInfo, stage_path: str, occurrences: dict[str, int]) -> StepRow:
     node = step.node
     function_name = node.function_name or node.display_name
     summary = node.argument_summary()
@@ -220,13 +223,13 @@ def _step_row(step: StepInfo, stage_path: str, occurrences: dict[str, int]) -> t
         start, duration = None, None
     else:
         start, duration = step.start_ms, step.duration_ms
-    return tuple.__new__(
-        StepRow,
-        (node.id, stage_path, function_name, summary, status.name, start, duration, step.error, path),
+    row: StepRow = _make(
+        StepRow, (node.id, stage_path, function_name, summary, status.name, start, duration, step.error, path)
     )
+    return row
 
 
-def step_rows(run: Run | RunAnalysis) -> list[tuple[Any, ...]]:
+def step_rows(run: Run | RunAnalysis) -> list[StepRow]:
     """One :class:`StepRow` per step: those outside every stage first, then stage by stage in tree order.
 
     Steps outside every stage have ``stage_path`` ``""``. Occurrence numbers count repeats of the
@@ -234,7 +237,7 @@ def step_rows(run: Run | RunAnalysis) -> list[tuple[Any, ...]]:
     same name share one count, so every step path of a run is unique).
     """
     analysis = _analysis(run)
-    rows: list[tuple[Any, ...]] = []
+    rows: list[StepRow] = []
     occurrences: dict[str, int] = {}
     for step in analysis.loose_steps:
         rows.append(_step_row(step, "", occurrences))
@@ -261,7 +264,7 @@ def run_rows(run: Run | RunAnalysis) -> RunRows:
     return RunRows(stage_rows(analysis), step_rows(analysis))
 
 
-def rows_frame(rows: list[tuple[Any, ...]], kind: Literal["stages", "steps"]) -> pandas.DataFrame:
+def rows_frame(rows: Sequence[tuple[Any, ...]], kind: Literal["stages", "steps"]) -> pandas.DataFrame:
     """A pandas DataFrame of stage or step rows: times as ``datetime64[ms, UTC]``, durations as
     ``timedelta64[ms]`` (missing ones NaT), strings as objects, a clean 0..n-1 index.
 
@@ -285,11 +288,33 @@ def rows_frame(rows: list[tuple[Any, ...]], kind: Literal["stages", "steps"]) ->
     frame = pd.DataFrame.from_records(rows, columns=list(columns))
     for column, kind_of in types.items():
         if kind_of == "epoch_ms":
-            frame[column] = pd.to_datetime(frame[column].astype("Float64"), unit="ms", utc=True).astype(
-                "datetime64[ms, UTC]"
-            )
+            frame[column] = epoch_ms_to_datetime(frame[column])
         elif kind_of == "ms":
-            frame[column] = pd.to_timedelta(frame[column].astype("Float64"), unit="ms").astype("timedelta64[ms]")
+            frame[column] = ms_to_timedelta(frame[column])
         else:
             frame[column] = frame[column].astype(object)
     return frame
+
+
+def epoch_ms_to_datetime(values: pandas.Series) -> pandas.Series:
+    """Epoch milliseconds (None for unknown) as ``datetime64[ms, UTC]`` (NaT for unknown).
+
+    >>> import pandas as pd
+    >>> epoch_ms_to_datetime(pd.Series([0, None])).tolist()
+    [Timestamp('1970-01-01 00:00:00+0000', tz='UTC'), NaT]
+    """
+    import pandas as pd
+
+    return pd.to_datetime(values.astype("Int64"), unit="ms", utc=True).astype("datetime64[ms, UTC]")
+
+
+def ms_to_timedelta(values: pandas.Series) -> pandas.Series:
+    """Milliseconds (None for unknown) as ``timedelta64[ms]`` (NaT for unknown).
+
+    >>> import pandas as pd
+    >>> ms_to_timedelta(pd.Series([1500, None])).tolist()
+    [Timedelta('0 days 00:00:01.500000'), NaT]
+    """
+    import pandas as pd
+
+    return pd.to_timedelta(values.astype("Int64"), unit="ms").astype("timedelta64[ms]")
