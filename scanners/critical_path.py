@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from flowgraph.errors import NodeNotFoundError
 from flowgraph.graph import FlowGraph
 from flowgraph.node import FlowNode, NodeKind
 from flowgraph.run import Run
@@ -54,6 +55,13 @@ def _last_head(graph: FlowGraph) -> FlowNode | None:
         if ms >= best_ms:
             best, best_ms = head, ms
     return best
+
+
+def _parent(graph: FlowGraph, parent_id: str, child: FlowNode) -> FlowNode:
+    parent = graph.get(parent_id)
+    if parent is None:
+        raise NodeNotFoundError(parent_id, referenced_by=child.id)
+    return parent
 
 
 def critical_node_ids(run: Run) -> list[str]:
@@ -86,12 +94,12 @@ def critical_node_ids(run: Run) -> list[str]:
         if not parents:
             break
         if len(parents) == 1:
-            node = graph.node(parents[0])
+            node = _parent(graph, parents[0], node)
             continue
         latest: FlowNode | None = None
         latest_ms = _NO_TIME
         for parent_id in parents:
-            parent = graph.node(parent_id)
+            parent = _parent(graph, parent_id, node)
             ms = parent.start_ms if parent.start_ms is not None else _NO_TIME
             if latest is None or ms >= latest_ms:
                 latest, latest_ms = parent, ms

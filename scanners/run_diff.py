@@ -206,9 +206,11 @@ def diff_runs(
         if path not in new_steps and path not in paired:
             step_out.append((path, _STEP, "removed", old[4], None, old[1]))
     out.extend(step_out)
-    changes = pd.DataFrame.from_records(out, columns=list(CHANGE_COLUMNS))
-    for column in ("before", "after"):
-        changes[column] = changes[column].astype(object)
+    columns = list(zip(*out, strict=True)) if out else [()] * len(CHANGE_COLUMNS)
+    # Built column by column as objects: None stays None (never NaN) next to strings or Timedeltas.
+    changes = pd.DataFrame(
+        {name: pd.Series(values, dtype=object) for name, values in zip(CHANGE_COLUMNS, columns, strict=True)}
+    )
     return RunDiff(changes, before, after)
 
 

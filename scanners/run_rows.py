@@ -101,6 +101,7 @@ STEP_ROW_TYPES: dict[str, str] = {
 """Each step column's kind (see :data:`STAGE_ROW_TYPES`)."""
 
 _NOT_RUN = Status.NOT_EXECUTED
+_SUCCESS = Status.SUCCESS
 _make: Any = tuple.__new__  # builds a named tuple without its Python-level __new__ (rows are many)
 
 
@@ -212,8 +213,10 @@ def stage_rows(run: Run | RunAnalysis) -> list[StageRow]:
 
 def _step_row(step: StepInfo, stage_path: str, occurrences: dict[str, int]) -> StepRow:
     node = step.node
-    function_name = node.function_name or node.display_name
-    summary = node.argument_summary()
+    named = node.function_name
+    function_name = named or node.display_name
+    arguments = node.arguments
+    summary = arguments.summary(named) if arguments is not None else None
     base = step_path(stage_path, function_name, summary)
     seen = occurrences.get(base, 0) + 1
     occurrences[base] = seen
@@ -223,8 +226,9 @@ def _step_row(step: StepInfo, stage_path: str, occurrences: dict[str, int]) -> S
         start, duration = None, None
     else:
         start, duration = step.start_ms, step.duration_ms
+    error = None if status is _SUCCESS else step.error  # a step with an error never reads SUCCESS
     row: StepRow = _make(
-        StepRow, (node.id, stage_path, function_name, summary, status.name, start, duration, step.error, path)
+        StepRow, (node.id, stage_path, function_name, summary, status.name, start, duration, error, path)
     )
     return row
 
@@ -266,7 +270,7 @@ def run_rows(run: Run | RunAnalysis) -> RunRows:
 
 def rows_frame(rows: Sequence[tuple[Any, ...]], kind: Literal["stages", "steps"]) -> pandas.DataFrame:
     """A pandas DataFrame of stage or step rows: times as ``datetime64[ms, UTC]``, durations as
-    ``timedelta64[ms]`` (missing ones NaT), strings as objects, a clean 0..n-1 index.
+    ``timedelta64[ms]`` (missing ones NaT), strings as pandas infers them, a clean 0..n-1 index.
 
     >>> from flowgraph import GraphBuilder
     >>> b = GraphBuilder(start_ms=0, step_ms=100)
@@ -291,8 +295,6 @@ def rows_frame(rows: Sequence[tuple[Any, ...]], kind: Literal["stages", "steps"]
             frame[column] = epoch_ms_to_datetime(frame[column])
         elif kind_of == "ms":
             frame[column] = ms_to_timedelta(frame[column])
-        else:
-            frame[column] = frame[column].astype(object)
     return frame
 
 
