@@ -106,7 +106,7 @@ def _emit(chunks: Iterable[str], tail: int | None) -> bool:
     """Stream the text to stdout (ending with a newline); False when there was none."""
     from scanners.logs import tail_lines
 
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     if tail is not None:
         kept = tail_lines(chunks, tail)
         if kept.skipped:
@@ -178,14 +178,14 @@ def log(source: str, node_id: str | None, stage_path: str | None, failed: bool, 
             return
         if stage_path is not None:
             stage = find_stage(analysis, stage_path)
-            printed = 0
+            steps = 0
             for inner in stage.walk():
                 for step in inner.steps:
                     click.echo(_header(step, step.function_name or step.name, step.id, _path(analysis, inner)))
                     if not _emit(iter_step_log(run, step), tail):
                         click.echo(_NOTHING)
-                    printed += 1
-            if not printed:
+                    steps += 1
+            if not steps:
                 click.echo(f"(stage {stage.name!r} has no steps)", err=True)
             return
         summary = analysis.failures(log_lines=0)
