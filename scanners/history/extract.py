@@ -35,23 +35,39 @@ from flowgraph.run import Run
 from scanners.analysis import RunAnalysis, analyze
 from scanners.history.schema import TABLES
 from scanners.history.signatures import signature
-from scanners.stage_tree import StageType
+from scanners.run_rows import run_rows, step_path
 
-__all__ = ["TableBatch", "run_facts", "STEP_SEPARATOR"]
+__all__ = ["TableBatch", "run_facts"]
 
-STEP_SEPARATOR = " / "
 _SCM_REVISION_ACTION = "jenkins.scm.api.SCMRevisionAction"
 _BUILD_DATA = "hudson.plugins.git.util.BuildData"
 _CAUSE_ACTION = "hudson.model.CauseAction"
 
 
-def _enclosed_by_retry(graph: FlowGraph, node_id: str) -> bool:
-    """True when a ``retry`` block encloses the node (a walk up its enclosing blocks, no recursion)."""
+def _enclosed_by_retry(graph: FlowGraph, node_id: str, memo: dict[str, bool]) -> bool:
+    """True when a ``retry`` block encloses the node.
+
+    Walks up the enclosing blocks without recursion; ``memo`` (one per run) remembers each block's
+    answer, so all the failed steps of a run cost one walk over its blocks, whatever the nesting.
+    """
     try:
-        node = graph.node(node_id)
-        return any(graph.node(i).function_name == "retry" for i in graph.all_enclosing_ids(node))
+        chain: list[str] = []
+        current = graph.enclosing_id(graph.node(node_id))
+        found = False
+        while current is not None:
+            if current in memo:
+                found = memo[current]
+                break
+            chain.append(current)
+            if graph.node(current).function_name == "retry":
+                found = True
+                break
+            current = graph.enclosing_id(graph.node(current))
     except FlowGraphError:
         return False
+    for block in chain:
+        memo[block] = found
+    return found
 
 
 def _resolve(element: Any) -> Any:
@@ -130,65 +146,55 @@ class TableBatch:
         columns["message"].append(str(error))
 
     def add_run(self, run: Run, analysis: RunAnalysis | None = None, *, build_dir: str | None = None) -> None:
-        """Append the run's rows (analysing it unless ``analysis`` is given)."""
+        """Append the run's rows (analysing it unless ``analysis`` is given).
+
+        Stage and step rows, and their paths, are :mod:`scanners.run_rows`' (one definition of a
+        path for the warehouse, diffs and plots); this adds the run's job and number, each row's
+        occurrence, and for each step that threw an error its type, signature and retry flag.
+        """
         analysis = analysis if analysis is not None else analyze(run)
         job = run.name or ""
         number = run.number if run.number is not None else 0
         graph = run.graph
-        stage_paths: dict[str, str] = {}
-        stage_seen: dict[str, int] = {}
+        rows = run_rows(analysis)
         st = self.columns["stages"]
-        for stage in analysis.iter_stages():
-            parent = stage_paths.get(stage.parent_id or "", "") if stage.parent_id is not None else ""
-            if stage.type is StageType.PARALLEL_BLOCK:
-                stage_paths[stage.id] = parent
-                continue
-            base = f"{parent}{STEP_SEPARATOR}{stage.name}" if parent else stage.name
-            seen = stage_seen.get(base, 0) + 1
-            stage_seen[base] = seen
-            path = base if seen == 1 else f"{base} #{seen}"
-            stage_paths[stage.id] = path
+        seen: dict[str, int] = {}
+        for path, name, type_, status, start, duration, pause in rows.stages:
+            occurrence = seen.get(path, 0) + 1
+            seen[path] = occurrence
             st["job"].append(job)
             st["number"].append(number)
             st["path"].append(path)
-            st["name"].append(stage.name)
-            st["type"].append(stage.type.name)
-            st["status"].append(stage.status.name)
-            st["start"].append(stage.start_ms)
-            st["duration"].append(stage.duration_ms)
-            st["pause"].append(stage.pause_ms)
-            st["node_id"].append(stage.id)
-            st["depth"].append(stage.depth)
-            st["skipped"].append(stage.skipped)
+            st["name"].append(name)
+            st["type"].append(type_)
+            st["status"].append(status)
+            st["start"].append(start)
+            st["duration"].append(duration)
+            st["pause"].append(pause)
+            st["occurrence"].append(occurrence)
         sp = self.columns["steps"]
-        step_seen: dict[str, int] = {}
-        for step in analysis.iter_steps():
-            node = step.node
-            stage_path = stage_paths.get(step.stage_id, "") if step.stage_id is not None else ""
-            function = node.function_name
-            summary = node.argument_summary()
-            label = " ".join(part for part in (function, summary) if part)
-            base = f"{stage_path}{STEP_SEPARATOR}{label}" if stage_path else label
-            seen = step_seen.get(base, 0) + 1
-            step_seen[base] = seen
-            error = node.error
-            message = None
-            if error is not None:
-                message = error.message if error.message is not None else error.error_type
+        seen.clear()
+        retry_memo: dict[str, bool] = {}
+        for node_id, stage_path, function_name, summary, status, start, duration, error, path in rows.steps:
+            base = step_path(stage_path, function_name, summary)
+            occurrence = seen.get(base, 0) + 1
+            seen[base] = occurrence
             sp["job"].append(job)
             sp["number"].append(number)
-            sp["node_id"].append(node.id)
+            sp["node_id"].append(node_id)
             sp["stage_path"].append(stage_path)
-            sp["function_name"].append(function)
+            sp["function_name"].append(function_name)
             sp["summary"].append(summary)
-            sp["status"].append(step.status.name)
-            sp["start"].append(step.start_ms)
-            sp["duration"].append(step.duration_ms)
-            sp["error"].append(message)
-            sp["path"].append(base if seen == 1 else f"{base} #{seen}")
-            sp["error_type"].append(error.error_type if error is not None else None)
-            sp["signature"].append(signature(error.error_type, error.message) if error is not None else None)
-            sp["in_retry"].append(_enclosed_by_retry(graph, node.id) if error is not None else False)
+            sp["status"].append(status)
+            sp["start"].append(start)
+            sp["duration"].append(duration)
+            sp["error"].append(error)
+            sp["path"].append(path)
+            sp["occurrence"].append(occurrence)
+            thrown = graph.node(node_id).error if error is not None else None
+            sp["error_type"].append(thrown.error_type if thrown is not None else None)
+            sp["signature"].append(signature(thrown.error_type, error) if thrown is not None else None)
+            sp["in_retry"].append(_enclosed_by_retry(graph, node_id, retry_memo) if thrown is not None else False)
         revision, cause = run_facts(run)
         execution = run.execution
         durability = getattr(execution, "durability", None)

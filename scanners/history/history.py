@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from flowgraph.errors import StorageError
@@ -128,7 +129,7 @@ class History:
         parts = [pq.read_table(path, schema=schema) for path in table_files(self.root, name)]
         table = pa.concat_tables(parts) if parts else schema.empty_table()
         order = [("job", "ascending"), ("number", "ascending")]
-        frame: pandas.DataFrame = table.take(table.sort_indices(order)).to_pandas()
+        frame: pandas.DataFrame = table.take(pc.sort_indices(table, sort_keys=order)).to_pandas()
         return frame
 
     @property

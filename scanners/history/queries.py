@@ -5,8 +5,9 @@ Each function takes a DuckDB connection on which :func:`connect` defined the raw
 (``runs``, ``stages``…: durations as intervals), and returns a pandas DataFrame sorted worst
 first. Only finished runs count (a running run's stages have not ended yet).
 
-Repeats of a stage or step inside one run carry an occurrence suffix (``" #2"``) in their
-``path``; the *base* path (without it) is what retries and flakiness are judged on.
+A step repeated inside one stage carries an occurrence suffix (``" #2"``) in its ``path``; a
+repeated stage keeps its path. Retries and flakiness are judged on the path without the suffix,
+attempts ordered by ``occurrence``.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ __all__ = [
 
 Level = Literal["stage", "step"]
 REGRESSION_P_VALUE = 0.01
-_OCCURRENCE = r" #[0-9]+$"
 _DURATIONS = {"runs": ("duration",), "stages": ("duration", "pause"), "steps": ("duration",), "errors": ()}
 
 
@@ -63,7 +63,7 @@ def connect(root: str | Path) -> duckdb.DuckDBPyConnection:
 
 def _source(level: Level) -> str:
     if level == "stage":
-        return "(SELECT job, number, path, status, duration FROM _stages WHERE NOT skipped)"
+        return "(SELECT job, number, path, status, duration FROM _stages)"
     if level == "step":
         return "(SELECT job, number, path, status, duration FROM _steps)"
     raise ValueError(f"level must be 'stage' or 'step', not {level!r}")
@@ -150,6 +150,8 @@ def _regression_in(
         return None
     medians = np.median(sliding_window_view(durations, window), axis=1)  # medians[i] = median(d[i:i+window])
     best: tuple[int, float, float, float, float] | None = None
+    best_cost = 0.0
+    logs = np.log(np.maximum(durations, 1.0))
     for i in range(window, n - window + 1):
         before, after = medians[i - window], medians[i]
         if before <= 0 or after < ratio * before:
@@ -157,14 +159,16 @@ def _regression_in(
                 break  # the first slow period ended; keep its best candidate
             continue
         tail = durations[i:]
-        threshold = ratio * before
-        if np.median(tail) < threshold or medians[n - window] < threshold:
-            continue  # it did not stay up
+        if np.quantile(tail, 0.25) < before * ratio**0.5 or medians[n - window] < ratio * before:
+            continue  # it did not stay up: most later runs must be clearly slower (a spike moves only a few)
         p = float(mannwhitneyu(durations[i : i + window], durations[i - window : i], alternative="greater").pvalue)
         if p >= REGRESSION_P_VALUE:
             continue
-        if best is None or p < best[4]:
-            best = (i, float(before), float(after), float(after / before), p)
+        # Of the splits that pass, the slow period starts where the two windows are each most
+        # alike (least squared deviation of log durations): the classic change-point estimate.
+        cost = float(np.var(logs[i - window : i]) + np.var(logs[i : i + window]))
+        if best is None or cost < best_cost:
+            best, best_cost = (i, float(before), float(after), float(after / before), p), cost
     return best
 
 
@@ -180,9 +184,12 @@ def regressions(
     For each candidate run, the ``window`` finished runs before it are compared with the
     ``window`` runs from it on: the medians must differ by at least ``ratio``, a one-sided
     Mann-Whitney U test (:func:`scipy.stats.mannwhitneyu`) must give p < 0.01, and the runs
-    after must stay up (the median of all later runs, and of the last ``window``, at least
-    ``ratio`` times the median before). ``first_slow_number`` is the run where the slow period
-    starts (the most significant split of the first slow period).
+    after must stay up: the median of the last ``window`` runs is still ``ratio`` times the median
+    before, and three quarters of all runs from the candidate on are above ``sqrt(ratio)`` times
+    it (a short spike lifts a few runs, never three quarters of them). ``first_slow_number`` is
+    the run where the slow period starts: of the candidates of the first slow period that pass,
+    the one where the runs before and the runs after are each most alike (least variance of log
+    durations).
     """
     if window < 2:
         raise ValueError(f"window must be at least 2, not {window}")
@@ -238,19 +245,19 @@ def flaky(con: duckdb.DuckDBPyConnection, level: Level = "stage", job: str | Non
     """
     scope, params = _scope(job, None)
     if level == "stage":
-        attempts = "SELECT job, number, path, status, skipped = false AS ran, true AS retried FROM _stages"
+        # A stage repeated in one run (a retry around it) keeps its path; occurrence orders the tries.
+        attempts = "SELECT job, number, path AS base, occurrence AS attempt, status, true AS retried FROM _stages"
     elif level == "step":
-        attempts = "SELECT job, number, path, status, true AS ran, in_retry AS retried FROM _steps"
+        base = "CASE WHEN occurrence > 1 THEN left(path, length(path) - length(' #' || occurrence)) ELSE path END"
+        attempts = f"SELECT job, number, {base} AS base, occurrence AS attempt, status, in_retry AS retried FROM _steps"
     else:
         raise ValueError(f"level must be 'stage' or 'step', not {level!r}")
     frame = con.execute(
         f"""
         WITH a AS (
-            SELECT s.job, s.number, regexp_replace(s.path, '{_OCCURRENCE}', '') AS base,
-                   coalesce(TRY_CAST(regexp_extract(s.path, ' #([0-9]+)$', 1) AS BIGINT), 1) AS attempt,
-                   s.status, s.retried, r.revision
+            SELECT s.job, s.number, s.base, s.attempt, s.status, s.retried, r.revision
             FROM ({attempts}) s JOIN {scope} r USING (job, number)
-            WHERE s.ran AND s.status NOT IN ('NOT_EXECUTED')
+            WHERE s.status NOT IN ('NOT_EXECUTED')
         ),
         outcome AS (
             SELECT job, number, base, revision, arg_max(status, attempt) AS final,

@@ -53,12 +53,13 @@ STAGES = pa.schema(
         ("start", _TIME),
         ("duration", _SPAN),
         ("pause", _SPAN),
-        ("node_id", pa.string()),
-        ("depth", pa.int64()),
-        ("skipped", pa.bool_()),
+        ("occurrence", pa.int64()),
     ]
 )
-"""One row per stage, parallel branch and (non-merged) parallel block of every run."""
+"""One row per stage and parallel branch of every run (:func:`scanners.run_rows.stage_rows`).
+
+A stage that did not run is ``NOT_EXECUTED`` with no start or duration; ``occurrence`` counts
+repeats of one path in a run (a ``retry`` around a stage), 1 for the first."""
 
 STEPS = pa.schema(
     [
@@ -73,12 +74,17 @@ STEPS = pa.schema(
         ("duration", _SPAN),
         ("error", pa.string()),
         ("path", pa.string()),
+        ("occurrence", pa.int64()),
         ("error_type", pa.string()),
         ("signature", pa.string()),
         ("in_retry", pa.bool_()),
     ]
 )
-"""One row per step (atom node) of every run; ``error`` is set only where the step threw it."""
+"""One row per step (atom node) of every run (:func:`scanners.run_rows.step_rows`).
+
+``error`` is set only where the step threw it (never on the blocks it propagated through);
+``occurrence`` is the repeat number that ``path`` ends with (``" #2"``), 1 for the first;
+``in_retry`` says whether a failed step ran inside a ``retry`` block."""
 
 ERRORS = pa.schema(
     [
