@@ -458,3 +458,9 @@ def import_(source: str, target: str) -> None:
 def _signed(text: str) -> str:
     """An offset from the run's start: ``+12s``, or ``-20d 3h`` for a stage stamped before the run began."""
     return text if text.startswith("-") else "+" + text
+
+
+# Commands that live in their own modules (registered here; they import this module's public names).
+from render.cli_export import export as _export_group  # noqa: E402
+
+main.add_command(_export_group)
