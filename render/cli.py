@@ -461,6 +461,9 @@ def _signed(text: str) -> str:
 
 
 # Commands that live in their own modules (registered here; they import this module's public names).
+command_errors = _errors
+"""For command modules: library errors become one-line messages and this CLI's exit codes."""
+
 from render.cli_export import export as _export_group  # noqa: E402
 
 main.add_command(_export_group)

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +23,6 @@ from rich.tree import Tree
 
 from flowgraph.errors import FlowGraphError
 from flowgraph.run import Run
-from render.cli import EXIT_INPUT, EXIT_MISSING
 
 if TYPE_CHECKING:
     from render.otel.sources import RunLoader
@@ -36,17 +34,11 @@ def _err() -> Console:
     return Console(stderr=True, highlight=False)
 
 
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Library errors as one-line messages and the CLI's exit codes."""
-    try:
-        yield
-    except FlowGraphError as exc:
-        _err().print(f"[bold red]error:[/] {exc}")
-        sys.exit(EXIT_INPUT)
-    except ModuleNotFoundError as exc:
-        _err().print(f"[bold red]error:[/] this command needs the Python package {exc.name!r}: pip install {exc.name}")
-        sys.exit(EXIT_MISSING)
+def _exit_input() -> None:
+    """Exit with the CLI's "bad or damaged input" code (imported late: render.cli imports this module)."""
+    from render.cli import EXIT_INPUT
+
+    sys.exit(EXIT_INPUT)
 
 
 @click.group()
@@ -105,6 +97,7 @@ def _span_tree(run: Run) -> Tree:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write a file instead: *.trace.json = Perfetto/Chrome timeline, other *.json = OTLP JSON Lines.",
 )
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="Seconds per request.")
 @click.option("--service-name", default="jenkins", show_default=True, help="The service.name resource attribute.")
 @click.option("--dry-run", is_flag=True, help="Print the span tree of the first run and send nothing.")
 def otel(
@@ -115,6 +108,7 @@ def otel(
     since: dt.datetime | None,
     jobs: Sequence[str],
     output: Path | None,
+    timeout: float,
     service_name: str,
     dry_run: bool,
 ) -> None:
@@ -130,8 +124,10 @@ def otel(
     if not dry_run and output is None and not endpoint:
         raise click.UsageError("give --endpoint URL (or OTEL_EXPORTER_OTLP_ENDPOINT), -o FILE or --dry-run")
     since_ms = int(since.replace(tzinfo=dt.UTC).timestamp() * 1000) if since is not None else None
-    with _errors():
-        _run(source, endpoint, headers, protocol, since_ms, jobs, output, service_name, dry_run)
+    from render.cli import command_errors
+
+    with command_errors():
+        _run(source, endpoint, headers, protocol, timeout, since_ms, jobs, output, service_name, dry_run)
 
 
 def _selected(run: Run, since_ms: int | None, jobs: Sequence[str]) -> bool:
@@ -147,6 +143,7 @@ def _run(
     endpoint: str | None,
     headers: dict[str, str],
     protocol: str,
+    timeout: float,
     since_ms: int | None,
     jobs: Sequence[str],
     output: Path | None,
@@ -173,7 +170,7 @@ def _run(
     exporter = (
         OtlpJsonFileExporter(output)
         if output is not None
-        else otlp_exporter(str(endpoint), headers=headers, protocol=protocol)
+        else otlp_exporter(str(endpoint), headers=headers, protocol=protocol, timeout=timeout)
     )
     target = str(output) if output is not None else str(endpoint)
     export_run = TraceExport(exporter, resource=default_resource(service_name))
@@ -206,7 +203,7 @@ def _run(
     for name, problem in report.failed:
         console.print(f"[bold red]failed:[/] {name}: {problem}")
     if report.failed:
-        sys.exit(EXIT_INPUT)
+        _exit_input()
 
 
 def _perfetto(loaders: list[RunLoader], output: Path, since_ms: int | None, jobs: Sequence[str]) -> None:
@@ -227,4 +224,4 @@ def _perfetto(loaders: list[RunLoader], output: Path, since_ms: int | None, jobs
     for name, problem in failed:
         _err().print(f"[bold red]failed:[/] {name}: {problem}")
     if failed:
-        sys.exit(EXIT_INPUT)
+        _exit_input()
