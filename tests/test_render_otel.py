@@ -372,6 +372,21 @@ def test_deep_nesting_exports_without_recursion() -> None:
     assert sum(e["ph"] == "X" for e in events) == len(spans)
 
 
+def test_a_run_bigger_than_a_batch_is_split_across_requests(receiver: OtlpReceiver) -> None:
+    b = GraphBuilder(start_ms=0, step_ms=1)
+    with b.stage("many"):
+        for i in range(250):
+            b.step("echo", message=str(i))
+    run = b.build()
+    report = export_traces([run, simple_run()], endpoint=receiver.endpoint, batch_spans=100)
+    assert report.spans == 1 + 1 + 250 + 3
+    sizes = [sum(len(ss.spans) for rs in r.resource_spans for ss in rs.scope_spans) for r in receiver.requests]
+    assert sizes == [100, 100, 52, 3]  # the big run as soon as it is added, at most 100 a request; then the rest
+    traces = by_trace(receiver)
+    assert sorted(len(t) for t in traces.values()) == [3, 252]
+    assert len({s.span_id for t in traces.values() for s in t}) == report.spans
+
+
 # -- files ----------------------------------------------------------------------------
 
 
@@ -460,6 +475,10 @@ def test_cli_filters_by_job_and_date(receiver: OtlpReceiver) -> None:
         main, ["export", "otel", str(FIXTURES), "-o", "/dev/null", "--since", "2030-01-01", "--job", "pipeline"]
     )
     assert result.exit_code == 0 and "Exported 0 run(s)" in result.output
+    result = CliRunner().invoke(  # builds 3 and 4 ran on 2025-09-01 (build.xml startTime 1756720814821, …883176)
+        main, ["export", "otel", str(FIXTURES), "-o", "/dev/null", "--since", "2025-09-01", "--job", "pipeline"]
+    )
+    assert result.exit_code == 0 and "Exported 2 run(s)" in result.output
 
 
 def test_cli_dry_run_prints_the_span_tree_and_sends_nothing() -> None:

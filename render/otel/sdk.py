@@ -201,7 +201,8 @@ class ExportReport:
 class TraceExport:
     """Runs in, batches of spans out to one SDK exporter; a context manager that flushes and shuts down.
 
-    ``add(run)`` turns a run into spans and sends them once ``batch_spans`` have gathered;
+    ``add(run)`` turns a run into spans and sends them once ``batch_spans`` have gathered
+    (at most ``batch_spans`` per request, so a run of a million steps is split, not refused);
     a run still running is recorded in the report's ``skipped`` list instead (re-export it
     once it has finished: its ids will be the same).
     """
@@ -234,11 +235,14 @@ class TraceExport:
         if not self._pending:
             return
         pending, self._pending = self._pending, []
-        result = self.exporter.export(to_readable_spans(pending, self.resource, self.scope))
-        if result is not SpanExportResult.SUCCESS:
-            raise OtlpExportError(
-                f"{_describe(self.exporter)} did not accept {len(pending)} spans (the SDK's log says why)"
-            )
+        size = self.batch_spans
+        for begin in range(0, len(pending), size):  # a huge run goes out in several requests
+            chunk = pending[begin : begin + size]
+            result = self.exporter.export(to_readable_spans(chunk, self.resource, self.scope))
+            if result is not SpanExportResult.SUCCESS:
+                raise OtlpExportError(
+                    f"{_describe(self.exporter)} did not accept {len(chunk)} spans (the SDK's log says why)"
+                )
 
     def close(self) -> None:
         try:
