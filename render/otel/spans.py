@@ -20,6 +20,24 @@ own (epoch ms times 1,000,000), never the export time. A skipped or not-executed
 is a zero-length span with result ``skip``. A step that raised an error has status ERROR and an
 ``exception`` event (type, message, stack text). Ids come from :mod:`render.otel.ids`.
 
+=====================  ==========================================  ==========================================
+span                   CI/CD semantic conventions                  Jenkins OpenTelemetry plugin (same fact)
+=====================  ==========================================  ==========================================
+run (root)             ``cicd.pipeline.name``                      ``ci.pipeline.id``, ``ci.pipeline.name``
+                       ``cicd.pipeline.run.id`` (build number)     ``ci.pipeline.run.number``
+                       ``cicd.pipeline.result``, ``error.type``    ``ci.pipeline.run.result`` (Jenkins result)
+                       ``cicd.pipeline.action.name`` = BUILD       ``ci.pipeline.run.durationMillis``
+stage, branch, step    ``cicd.pipeline.task.name``                 ``jenkins.pipeline.step.name``
+                       ``cicd.pipeline.task.run.id`` (node id)     ``jenkins.pipeline.step.id``
+                       ``cicd.pipeline.task.run.result``           ``jenkins.pipeline.step.result`` (status)
+                       (step function)                             ``jenkins.pipeline.step.type`` (``sh``)
+=====================  ==========================================  ==========================================
+
+flowgraph adds ``flowgraph.step.arguments`` (the argument summary; masked values stay
+``****``), ``flowgraph.stage.type``, ``flowgraph.stage.skipped`` and ``flowgraph.pause_ms``.
+Results map as: SUCCESS → success, UNSTABLE and FAILURE → failure, ABORTED → cancellation
+(timeout when a ``timeout`` step interrupted it), NOT_EXECUTED / NOT_BUILT → skip.
+
 Examples
 --------
 >>> from flowgraph import GraphBuilder
