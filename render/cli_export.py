@@ -98,6 +98,7 @@ def _span_tree(run: Run) -> Tree:
     help="Write a file instead: *.trace.json = Perfetto/Chrome timeline, other *.json = OTLP JSON Lines.",
 )
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="Seconds per request.")
+@click.option("--jenkins-url", metavar="URL", help="The controller's URL: root spans link to each run's page.")
 @click.option("--service-name", default="jenkins", show_default=True, help="The service.name resource attribute.")
 @click.option("--dry-run", is_flag=True, help="Print the span tree of the first run and send nothing.")
 def otel(
@@ -109,6 +110,7 @@ def otel(
     jobs: Sequence[str],
     output: Path | None,
     timeout: float,
+    jenkins_url: str | None,
     service_name: str,
     dry_run: bool,
 ) -> None:
@@ -127,7 +129,7 @@ def otel(
     from render.cli import command_errors
 
     with command_errors():
-        _run(source, endpoint, headers, protocol, timeout, since_ms, jobs, output, service_name, dry_run)
+        _run(source, endpoint, headers, protocol, timeout, since_ms, jobs, output, jenkins_url, service_name, dry_run)
 
 
 def _selected(run: Run, since_ms: int | None, jobs: Sequence[str]) -> bool:
@@ -147,6 +149,7 @@ def _run(
     since_ms: int | None,
     jobs: Sequence[str],
     output: Path | None,
+    jenkins_url: str | None,
     service_name: str,
     dry_run: bool,
 ) -> None:
@@ -173,7 +176,7 @@ def _run(
         else otlp_exporter(str(endpoint), headers=headers, protocol=protocol, timeout=timeout)
     )
     target = str(output) if output is not None else str(endpoint)
-    export_run = TraceExport(exporter, resource=default_resource(service_name))
+    export_run = TraceExport(exporter, resource=default_resource(service_name), jenkins_url=jenkins_url)
     progress = Progress(
         TextColumn("[bold]exporting[/]"),
         BarColumn(),

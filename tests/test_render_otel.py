@@ -466,11 +466,15 @@ def _loads(ref: object) -> bool:
 
 def test_cli_filters_by_job_and_date(receiver: OtlpReceiver) -> None:
     result = CliRunner().invoke(
-        main, ["export", "otel", str(FIXTURES), "--endpoint", receiver.endpoint, "--job", "pipeline"]
+        main,
+        ["export", "otel", str(FIXTURES), "--endpoint", receiver.endpoint, "--job", "pipeline"]
+        + ["--jenkins-url", "https://ci.example.com/"],
     )
     assert result.exit_code == 0, result.output
-    names = {attrs(s)["cicd.pipeline.run.id"] for _, s in receiver.spans() if not s.parent_span_id}
-    assert names == {"3", "4"}  # danish-completed-timeout's job "pipeline" has builds 3 and 4
+    roots = {attrs(s)["cicd.pipeline.run.id"]: attrs(s) for _, s in receiver.spans() if not s.parent_span_id}
+    assert set(roots) == {"3", "4"}  # danish-completed-timeout's job "pipeline" has builds 3 and 4
+    assert roots["3"]["cicd.pipeline.run.url.full"] == "https://ci.example.com/job/pipeline/3/"
+    assert roots["4"]["ci.pipeline.run.url"] == "https://ci.example.com/job/pipeline/4/"
     result = CliRunner().invoke(
         main, ["export", "otel", str(FIXTURES), "-o", "/dev/null", "--since", "2030-01-01", "--job", "pipeline"]
     )

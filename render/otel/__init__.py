@@ -21,13 +21,14 @@ and the Perfetto output.
 from render.otel.ids import run_key, span_id_of, trace_id_of
 from render.otel.perfetto import perfetto_events, perfetto_trace, write_perfetto
 from render.otel.sources import job_matches, run_loaders
-from render.otel.spans import SpanEvent, SpanRecord, pipeline_result, run_identity, run_spans, task_result
+from render.otel.spans import SpanEvent, SpanRecord, pipeline_result, run_identity, run_spans, run_url, task_result
 
 __all__ = [
     "SpanRecord",
     "SpanEvent",
     "run_spans",
     "run_identity",
+    "run_url",
     "task_result",
     "pipeline_result",
     "run_key",
@@ -48,7 +49,18 @@ __all__ = [
     "to_readable_spans",
 ]
 
-_SDK_NAMES = frozenset(__all__[-8:])
+_SDK_NAMES = frozenset(
+    (
+        "export_traces",
+        "TraceExport",
+        "ExportReport",
+        "OtlpExportError",
+        "OtlpJsonFileExporter",
+        "otlp_exporter",
+        "otlp_json",
+        "to_readable_spans",
+    )
+)
 
 
 def __getattr__(name: str) -> object:

@@ -207,8 +207,16 @@ class TraceExport:
     once it has finished: its ids will be the same).
     """
 
-    def __init__(self, exporter: SpanExporter, *, batch_spans: int = 4096, resource: Resource | None = None) -> None:
+    def __init__(
+        self,
+        exporter: SpanExporter,
+        *,
+        batch_spans: int = 4096,
+        resource: Resource | None = None,
+        jenkins_url: str | None = None,
+    ) -> None:
         self.exporter = exporter
+        self.jenkins_url = jenkins_url
         self.batch_spans = batch_spans
         self.resource = resource if resource is not None else default_resource()
         self.scope = _scope()
@@ -221,7 +229,7 @@ class TraceExport:
         if run.running:
             self.report.skipped.append((label, "still running"))
             return 0
-        records = run_spans(run)
+        records = run_spans(run, jenkins_url=self.jenkins_url)
         self._pending.extend(records)
         self.report.runs += 1
         self.report.spans += len(records)
@@ -274,13 +282,14 @@ def export_traces(
     exporter: SpanExporter | None = None,
     batch_spans: int = 4096,
     resource: Resource | None = None,
+    jenkins_url: str | None = None,
     progress: Callable[[Run], None] | None = None,
 ) -> ExportReport:
     """Export each finished run as one trace to ``endpoint`` (or to ``exporter``); returns a report.
 
     Runs still running are skipped (listed in the report); a run that cannot be turned into
     spans is listed under ``failed`` and the export goes on. Exporting the same runs again
-    sends the same trace and span ids.
+    sends the same trace and span ids. ``jenkins_url`` links each root span to the run's page.
 
     Raises
     ------
@@ -291,7 +300,7 @@ def export_traces(
         if endpoint is None:
             raise RenderError("export_traces() needs an endpoint (e.g. http://localhost:4318) or an exporter")
         exporter = otlp_exporter(endpoint, headers=headers, protocol=protocol)
-    with TraceExport(exporter, batch_spans=batch_spans, resource=resource) as export:
+    with TraceExport(exporter, batch_spans=batch_spans, resource=resource, jenkins_url=jenkins_url) as export:
         for run in runs:
             try:
                 export.add(run)

@@ -68,7 +68,16 @@ from render.otel.ids import ROOT_KEY, run_key, span_id_of, trace_id_of
 from scanners import Status, analyze
 from scanners.stage_tree import StageNode, StageType, StepInfo, walk_stages
 
-__all__ = ["SpanRecord", "SpanEvent", "run_spans", "run_identity", "task_result", "pipeline_result", "Attributes"]
+__all__ = [
+    "SpanRecord",
+    "SpanEvent",
+    "run_spans",
+    "run_identity",
+    "run_url",
+    "task_result",
+    "pipeline_result",
+    "Attributes",
+]
 
 Attributes = dict[str, str | int | bool]
 """Span attributes: OpenTelemetry attribute values of the kinds flowgraph writes."""
@@ -196,8 +205,23 @@ def _times(start_ms: int | None, duration_ms: int | None, fallback_ns: int, *, r
     return start, start + duration_ms * _MS
 
 
-def run_spans(run: Run) -> list[SpanRecord]:
+def run_url(jenkins_url: str, job: str, number: str) -> str:
+    """The run's page on the controller: ``<jenkins>/job/<a>/job/<b>/<number>/`` (each name URL-quoted).
+
+    >>> run_url("https://ci.example.com/", "team/app one", "7")
+    'https://ci.example.com/job/team/job/app%20one/7/'
+    """
+    from urllib.parse import quote
+
+    path = "".join(f"job/{quote(part, safe='')}/" for part in job.split("/"))
+    return f"{jenkins_url.rstrip('/')}/{path}{quote(number, safe='')}/"
+
+
+def run_spans(run: Run, *, jenkins_url: str | None = None) -> list[SpanRecord]:
     """Every span of one finished run: the root first, then stages and steps, parents before children.
+
+    With ``jenkins_url`` (the controller's root URL), the root span links back to the run's
+    page (``cicd.pipeline.run.url.full``, and the plugin's ``ci.pipeline.run.url``).
 
     Raises
     ------
@@ -234,6 +258,10 @@ def run_spans(run: Run) -> list[SpanRecord]:
         attributes["ci.pipeline.run.number"] = run.number
     if run.result is not None:
         attributes["ci.pipeline.run.result"] = run.result.name
+    if jenkins_url:
+        url = run_url(jenkins_url, job, run_id)
+        attributes["cicd.pipeline.run.url.full"] = url
+        attributes["ci.pipeline.run.url"] = url
     root = SpanRecord(trace_id, root_id, None, f"{ACTION} {job}", "SERVER", root_start, root_end, attributes)
     if end_error is None and result not in ("success", "skip"):
         end_error = _first_error(analysis.iter_steps())
