@@ -14,6 +14,7 @@ One import gives every picture of a run, offline and without a system Graphviz::
   :func:`load_run_json`.
 * Graphviz engines: :func:`choose_engine`, :func:`render_dot` (system ``dot``, else WebAssembly).
 * Jupyter: importing this package registers inline display of runs, graphs and stage trees.
+* OpenTelemetry traces (OTLP export, OTLP JSON, Perfetto timelines): the :mod:`render.otel` package.
 * The ``flowgraph`` command: :mod:`render.cli` (also ``python -m render``).
 """
 

@@ -460,6 +460,12 @@ def _signed(text: str) -> str:
     return text if text.startswith("-") else "+" + text
 
 
-from render.cli_log import log as _log_command  # noqa: E402  (commands in their own modules)
+# Commands that live in their own modules (registered here; they import this module's public names).
+command_errors = _errors
+"""For command modules: library errors become one-line messages and this CLI's exit codes."""
+
+from render.cli_export import export as _export_group  # noqa: E402
+from render.cli_log import log as _log_command  # noqa: E402
 
 main.add_command(_log_command)
+main.add_command(_export_group)
