@@ -34,11 +34,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from flowgraph.codec.placeholders import placeholder_node
 from flowgraph.errors import FormatError, StorageError
 from flowgraph.execution import FlowExecution
 from flowgraph.graph import FlowGraph
 from flowgraph.jenkins.build_xml import read_build_xml, write_build_xml
-from flowgraph.jenkins.placeholders import placeholder_node
 from flowgraph.node import FlowNode, NodeKind
 from flowgraph.result import Result
 from flowgraph.run import Run

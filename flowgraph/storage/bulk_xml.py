@@ -28,12 +28,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from flowgraph.actions import Action
+from flowgraph.codec.compact import parse_compact
+from flowgraph.codec.fast_nodes import decode_bulk_fast, gc_paused
+from flowgraph.codec.names import XmlFormat
+from flowgraph.codec.nodes_xml import Original, SourceDoc, decode_tag, encode_tag, with_end_descriptor
+from flowgraph.codec.xstream import CompactMiss, decl_line, parse_xml, text_of
 from flowgraph.errors import FlowGraphError, FormatError, StorageError
-from flowgraph.jenkins.compact import parse_compact
-from flowgraph.jenkins.fast_nodes import decode_bulk_fast, gc_paused
-from flowgraph.jenkins.names import XmlFormat
-from flowgraph.jenkins.nodes_xml import Original, SourceDoc, decode_tag, encode_tag, with_end_descriptor
-from flowgraph.jenkins.xstream import CompactMiss, decl_line, parse_xml, text_of
 from flowgraph.node import FlowNode
 from flowgraph.storage.base import Durability, NodeStorage
 from flowgraph.storage.xml_dir import check_node_id, sort_node_ids
@@ -106,10 +106,6 @@ class BulkXmlNodeStorage(NodeStorage):
                 nodes = self._decode_general(data, where)
             read = self._read
             for node_id, node in nodes.items():
-                if node.start_id is not None and node.descriptor_id is None:
-                    fixed = with_end_descriptor(node, nodes.get(node.start_id))
-                    if fixed is not node:
-                        nodes[node_id] = node = fixed
                 read[node_id] = (node, node.actions)
         self._data = data
         return nodes
@@ -122,7 +118,7 @@ class BulkXmlNodeStorage(NodeStorage):
         if self._format is None:
             self._format = XmlFormat.learn(parsed.element)
         try:
-            return decode_bulk_fast(SourceDoc(parsed, data))
+            return _lend_end_descriptors(decode_bulk_fast(SourceDoc(parsed, data)))
         except (CompactMiss, FlowGraphError):
             return None
 
@@ -154,7 +150,7 @@ class BulkXmlNodeStorage(NodeStorage):
                 raise FormatError(f"{where}: node {node_id} appears twice", path=where, node_id=node_id)
             node = decode_tag(doc, tag_el, expected_id=node_id)
             nodes[node_id] = node
-        return nodes
+        return _lend_end_descriptors(nodes)
 
     def entry_text(self, node_id: str) -> str:
         """The original source of one entry's ``Tag`` (at its bulk-file depth)."""
@@ -295,3 +291,18 @@ class _BoundEntryText:
 
     def __call__(self) -> tuple[str, int]:
         return self.storage.entry_text(self.node_id), 2
+
+
+def _lend_end_descriptors(nodes: dict[str, FlowNode]) -> dict[str, FlowNode]:
+    """Give each block end its start's step, in place, whatever order the entries came in.
+
+    Jenkins writes no ``descriptorId`` for a ``StepEndNode``: its ``getDescriptor()`` asks the
+    start node. Both decoders finish with this pass, so they agree on every end (e.g. a
+    ``retry`` block end reads as ``step='retry'`` from either).
+    """
+    for node_id, node in nodes.items():
+        if node.start_id is not None and node.descriptor_id is None:
+            fixed = with_end_descriptor(node, nodes.get(node.start_id))
+            if fixed is not node:
+                nodes[node_id] = fixed
+    return nodes
