@@ -97,3 +97,26 @@ def test_cli_diff_table_page_and_errors(tmp_path: Path) -> None:
     assert same.exit_code == 0 and "No changes" in same.output
     bad_ratio = runner.invoke(main, ["diff", str(DANISH / "3"), str(DANISH / "4"), "--ratio", "0.5"])
     assert bad_ratio.exit_code == 2
+
+
+def test_diffs_and_flaky_lists_display_inline_in_jupyter() -> None:
+    from types import SimpleNamespace
+
+    import pandas as pd
+    from IPython.core.formatters import DisplayFormatter
+
+    from render.jupyter import register, unregister
+    from render.trends import flaky_list
+    from scanners import diff_runs
+
+    shell = SimpleNamespace(display_formatter=DisplayFormatter())
+    assert register(shell)
+    good, bad = _good_and_bad()
+    data, _ = shell.display_formatter.format(diff_runs(good, bad))  # type: ignore[arg-type]
+    assert data["text/html"].count('<tr class="change-') == 10
+    view_data, _ = shell.display_formatter.format(diff_view(good, bad))  # type: ignore[arg-type]
+    assert "<svg" in view_data["text/html"] and "10 changes" in view_data["text/html"]
+    flaky = flaky_list(pd.DataFrame({"path": ["Deploy"], "runs": [9], "flaky_runs": [2], "evidence": ["#3/#4"]}))
+    assert "Deploy" in shell.display_formatter.format(flaky)[0]["text/html"]
+    unregister(shell)
+    assert "text/html" not in shell.display_formatter.format(diff_runs(good, bad))[0]  # type: ignore[arg-type]
