@@ -464,8 +464,10 @@ def _signed(text: str) -> str:
 command_errors = _errors
 """For command modules: library errors become one-line messages and this CLI's exit codes."""
 
+from render.cli_diff import diff_command  # noqa: E402
 from render.cli_export import export as _export_group  # noqa: E402
 from render.cli_log import log as _log_command  # noqa: E402
 
 main.add_command(_log_command)
 main.add_command(_export_group)
+main.add_command(diff_command)
