@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from flowgraph.codec.placeholders import placeholder_node
 from flowgraph.errors import (
     CorruptGraphError,
     FlowGraphError,
@@ -49,7 +50,6 @@ from flowgraph.errors import (
 from flowgraph.execution import FlowExecution
 from flowgraph.graph import FlowGraph
 from flowgraph.jenkins.build_xml import BuildRecord, read_build_xml, write_build_xml
-from flowgraph.jenkins.placeholders import placeholder_node
 from flowgraph.node import FlowNode, NodeKind
 from flowgraph.result import Result
 from flowgraph.run import Run
