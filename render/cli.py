@@ -362,10 +362,16 @@ def _render(
     from render.engine import render_dot
 
     if view == "stage-view":
+        from flowgraph.jenkins.load_report import LoadReport
         from render.sources import open_runs
         from render.stage_view import StageGrid, stage_view_html, stage_view_svg
 
-        runs: list[Run] = [run for source in sources for run in open_runs(source)]
+        damage = LoadReport()
+        runs: list[Run] = [run for source in sources for run in open_runs(source, report=damage)]
+        for problem in damage.problems:  # drawn without the damaged runs, each named here
+            _err().print(f"[bold yellow]skipped:[/] {escape(str(problem))}", soft_wrap=True)
+        if damage.problems and not runs:
+            raise damage.problems[0].error
         runs.sort(key=lambda r: (r.name or "", r.number or 0))
         grid = StageGrid(runs)
         if fmt in ("png", "pdf"):

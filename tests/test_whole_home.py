@@ -196,3 +196,13 @@ def test_a_cycle_is_broken_at_the_edited_link_with_placeholders(tmp_path: Path) 
     assert run.graph.node("8").parent_ids == ("7",) and run.graph.node("6").start_id == "4"
     assert [s.name for s in analyze(run).stages] == ["stage"]
     assert sorted(p.name for p in (CYCLE / "workflow").iterdir())[0] == "10.xml"  # nothing written to the fixture
+
+
+def test_stage_view_of_a_damaged_home_draws_the_readable_runs_and_names_the_rest(tmp_path: Path) -> None:
+    home = damaged_home(tmp_path)
+    out = tmp_path / "view.svg"
+    done = CliRunner().invoke(main, ["render", str(home), "--view", "stage-view", "--format", "svg", "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    assert "skipped: app#2: FormatError" in done.output and "skipped: team/edited#1 (" in done.output
+    svg = out.read_text()
+    assert "Build" in svg and "Test" in svg  # the stages of the readable runs
