@@ -39,6 +39,7 @@ Examples
 from __future__ import annotations
 
 import gc
+from bisect import bisect_right
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Literal
 
@@ -241,6 +242,119 @@ class RunAnalysis(ChunkRules):
             else:
                 top.append(stage)
         self._attach_steps(final)
+        markers = self._legacy_markers()
+        if markers:
+            self._add_legacy_stages(markers, final)
+
+    # -- legacy marker stages -------------------------------------------------------------
+
+    def _legacy_markers(self) -> list[int]:
+        """Positions of bodiless ``stage 'Name'`` atoms (pre-2016 scripted pipelines), in order."""
+        nodes, roles = self._nodes, self._roles
+        found = [
+            i for i in self._names if roles[i] < 0 and nodes[i].kind is _ATOM and nodes[i].descriptor_id == STAGE_STEP
+        ]
+        found.sort()
+        return found
+
+    def _add_legacy_stages(self, markers: list[int], final: dict[int, int]) -> None:
+        """A :class:`StageNode` per legacy marker, owning what ran until the next marker.
+
+        A marker stage runs from its marker to the next marker or the end of its enclosing
+        block, whichever comes first (StageChunkFinder's marker-delimited chunk); its status
+        and timing are Jenkins' chunk rules for that range. Steps and block-scoped stages of
+        the same owner inside the range move under it. Ranges never overlap, so one bisect
+        per step keeps this O(n log m).
+        """
+        nodes, encl, ends, pos = self._nodes, self._encl, self._ends, self._pos
+        made, tree_parent = self._tree, self._tree_parent
+        ranges: list[tuple[int, int, int]] = []  # (marker, after, owner tree position or -1)
+        for index, m in enumerate(markers):
+            following = markers[index + 1] if index + 1 < len(markers) else -1
+            block_end = ends.get(encl[m], -1) if encl[m] >= 0 else -1
+            candidates = [x for x in (following, block_end) if x > m]
+            after = min(candidates) if candidates else -1
+            if after >= 0:
+                last = pos[nodes[after].parent_ids[0]]
+            else:
+                last = self._tip.get(encl[m], m) if encl[m] >= 0 else m
+                if last < m:
+                    last = m
+            end = after if after >= 0 else len(nodes)
+            pause_get = self._pause.get
+            pause = sum(pause_get(i, 0) for i in range(m, end)) if self._pause else 0
+            status = self._chunk_status(m, last, after)
+            timing = self._chunk_timing(m, last, after, pause)
+            not_run = last in self._not_exec
+            stage = _make_stage(
+                nodes[m].id,
+                self._name(m),
+                StageType.STAGE,
+                Status.NOT_EXECUTED if not_run else status,
+                timing.start_ms,
+                timing.total_ms,
+                timing.pause_ms,
+                False,
+            )
+            owner = tree_parent[m]
+            owner = final.get(owner, owner) if owner >= 0 else -1
+            if owner >= 0:
+                stage.parent_id = made[owner].id
+                stage.depth = made[owner].depth + 1
+            made[m] = stage
+            ranges.append((m, end, owner))
+        starts = [r[0] for r in ranges]
+
+        def home(position: int, owner: int) -> StageNode | None:
+            """The marker stage whose range holds ``position`` and shares its owner, if any."""
+            k = bisect_right(starts, position) - 1
+            if k < 0:
+                return None
+            m, end, marker_owner = ranges[k]
+            return made[m] if position < end and marker_owner == owner and position != m else None
+
+        # Steps: out of their owner's list (or the loose steps) into the marker stage.
+        marker_set = set(markers)
+        owners: list[tuple[int, list[StepInfo]]] = [(-1, self.loose_steps)]
+        owners.extend((t, made[t].steps) for t in {r[2] for r in ranges if r[2] >= 0})
+        for owner, steps in owners:
+            kept: list[StepInfo] = []
+            for step in steps:
+                p = pos[step.node.id]
+                if p in marker_set:
+                    continue  # the marker is the stage itself, not one of its steps
+                target = home(p, owner)
+                if target is None:
+                    kept.append(step)
+                else:
+                    target.steps.append(step._replace(stage_id=target.id))
+            steps[:] = kept
+        # Stages, branches and parallels of the same owner inside a range become its children;
+        # the markers' stages take their place among their owner's children, in creation order.
+        groups: list[tuple[int, list[StageNode]]] = [(-1, self.stages)]
+        groups.extend((t, made[t].children) for t in {r[2] for r in ranges if r[2] >= 0})
+        for owner, children in groups:
+            mine = [m for m, _, o in ranges if o == owner]
+            if not mine:
+                continue
+            ordered = sorted([*((pos[c.id], c) for c in children), *((m, made[m]) for m in mine)], key=lambda x: x[0])
+            children.clear()
+            for p, child in ordered:
+                target = home(p, owner) if p not in marker_set else None
+                if target is None:
+                    children.append(child)
+                else:
+                    child.parent_id = target.id
+                    target.children.append(child)
+                    self._reparent_depths(child, target.depth + 1)
+
+    @staticmethod
+    def _reparent_depths(stage: StageNode, depth: int) -> None:
+        """Fix the depth of a moved subtree (iteratively)."""
+        shift = depth - stage.depth
+        if shift:
+            for node in walk_stages([stage]):
+                node.depth += shift
 
     def _attach_steps(self, final: dict[int, int]) -> None:
         """A StepInfo per atom, under its (merged) stage; the common case is inlined for speed."""
