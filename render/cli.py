@@ -30,7 +30,7 @@ from rich.text import Text
 
 from flowgraph.errors import EngineNotFoundError, FlowGraphError
 from flowgraph.run import Run
-from render.style import STATES, humanize_ms, state_name
+from render.style import STATES, format_offsets, humanize_ms, state_name
 
 __all__ = ["main", "stage_table", "EXIT_INPUT", "EXIT_MISSING"]
 
@@ -102,37 +102,45 @@ def stage_table(run: Run, *, depth: int | None = None, steps: bool = False, titl
     table.add_column("Starts at", justify="right")
     table.add_column("Duration", justify="right")
     table.add_column("Paused", justify="right", style="bright_black")
+    rows: list[list[str | Text]] = []
+    offsets: list[int | None] = []  # one per row: the column is formatted at the end, in one format
     stack = [(s, 0) for s in reversed(analysis.stages)]
     while stack:
         stage, level = stack.pop()
         state = stage_state(stage)
-        offset = (
-            _signed(humanize_ms(stage.start_ms - origin)) if stage.start_ms is not None and origin is not None else ""
-        )
+        offsets.append(stage.start_ms - origin if stage.start_ms is not None and origin is not None else None)
         kind = {"STAGE": "stage", "PARALLEL_BRANCH": "branch", "PARALLEL_BLOCK": "parallel"}[stage.type.name]
-        table.add_row(
-            "  " * level + stage.name,
-            kind,
-            _styled(state),
-            offset,
-            humanize_ms(stage.duration_ms),
-            humanize_ms(stage.pause_ms) if stage.pause_ms else "",
+        rows.append(
+            [
+                "  " * level + stage.name,
+                kind,
+                _styled(state),
+                "",
+                humanize_ms(stage.duration_ms),
+                humanize_ms(stage.pause_ms) if stage.pause_ms else "",
+            ]
         )
         if steps:
             for step in stage.steps:
                 text = f"{step.function_name} {step.arguments or ''}".strip()
                 if step.error:
                     text += f"  ({step.error})"
-                table.add_row(
-                    Text("  " * (level + 1) + text, style="bright_black"),
-                    "step",
-                    _styled(state_name(step.status)),
-                    "",
-                    humanize_ms(step.duration_ms),
-                    "",
+                offsets.append(None)
+                rows.append(
+                    [
+                        Text("  " * (level + 1) + text, style="bright_black"),
+                        "step",
+                        _styled(state_name(step.status)),
+                        "",
+                        humanize_ms(step.duration_ms),
+                        "",
+                    ]
                 )
         if depth is None or level < depth:
             stack.extend((child, level + 1) for child in reversed(stage.children))
+    for row, offset in zip(rows, format_offsets(offsets), strict=True):
+        row[3] = offset
+        table.add_row(*row)
     return table
 
 
@@ -475,11 +483,6 @@ def import_(source: str, target: str, strict: bool) -> None:
                 console.print(f"[bold red]failed:[/] {escape(name)}: {escape(message)}", soft_wrap=True)
         if report.failed and (strict or not report.imported):
             sys.exit(EXIT_INPUT)
-
-
-def _signed(text: str) -> str:
-    """An offset from the run's start: ``+12s``, or ``-20d 3h`` for a stage stamped before the run began."""
-    return text if text.startswith("-") else "+" + text
 
 
 # Commands that live in their own modules (registered here; they import this module's public names).

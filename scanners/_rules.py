@@ -13,7 +13,11 @@ from scanners._facts import _BRANCH, GraphFacts
 from scanners._runstate import run_end_ms
 from scanners.chunk_status import SKIPPED_FOR_CONDITIONAL, _error_status
 from scanners.status import Status
-from scanners.timing import NOT_RUN, TimingInfo
+from scanners.timing import TimingInfo
+
+NEVER_RAN = TimingInfo(None, None, 0)
+"""The analysis' timing of what was copied as not executed (a restart from a stage): Jenkins says
+``TimingInfo(0, 0, 0)``, which every view would draw as starting at the epoch; it never ran."""
 
 __all__ = ["ChunkRules"]
 
@@ -70,7 +74,7 @@ class ChunkRules(GraphFacts):
 
     def _chunk_timing(self, first: int, last: int, after: int, pause_ms: int) -> TimingInfo:
         if last in self._not_exec:
-            return NOT_RUN
+            return NEVER_RAN
         start_ms = self._start_ms
         end = start_ms[after] if after >= 0 else self._now
         if last in self._starts and self._roles[self._starts[last]] == _BRANCH:

@@ -369,9 +369,9 @@ class RunAnalysis(ChunkRules):
         make = tuple.__new__  # StepInfo is a named tuple: build it without the Python-level __new__
         for i in self._atoms:
             # Jenkins' chunk timing of a one-node chunk: it ends where the next node starts.
-            if i in not_exec:
-                start: int | None = 0
-                total: int | None = 0
+            if i in not_exec:  # never ran (restart from a stage): no start, no duration
+                start: int | None = None
+                total: int | None = None
                 paused = 0
             else:
                 start = start_ms[i]
