@@ -27,8 +27,12 @@ class ChunkRules(GraphFacts):
 
     __slots__ = ()
 
-    def _chunk_status(self, first: int, last: int, after: int) -> Status:
-        """``chunk_status`` with O(1) lookups; ``last`` is ``first``, its block's end, or a head."""
+    def _chunk_status(self, first: int, last: int, after: int, worst: int | None = None) -> Status:
+        """``chunk_status`` with O(1) lookups; ``last`` is ``first``, its block's end, or a head.
+
+        ``worst`` is the worst WarningAction ordinal between ``first`` and ``last`` (-1: none)
+        when the caller knows it (a legacy marker stage's range); otherwise it is looked up.
+        """
         if last in self._not_exec or self._tags.get(first) == SKIPPED_FOR_CONDITIONAL:
             return Status.NOT_EXECUTED
         if after < 0 or last in self._head_pos:
@@ -37,7 +41,9 @@ class ChunkRules(GraphFacts):
         if error is not None:
             return _error_status(error)
         if first != last:
-            if self._ends.get(first) == last:
+            if worst is not None:
+                pass
+            elif self._ends.get(first) == last:
                 worst = self._warn_range.get(first, -1)
             else:
                 from scanners.chunk_status import worst_warning_between

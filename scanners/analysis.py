@@ -39,7 +39,7 @@ Examples
 from __future__ import annotations
 
 import gc
-from bisect import bisect_right
+from bisect import bisect_left
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Literal
 
@@ -241,10 +241,9 @@ class RunAnalysis(ChunkRules):
                 owner.children.append(stage)
             else:
                 top.append(stage)
-        self._attach_steps(final)
         markers = self._legacy_markers()
-        if markers:
-            self._add_legacy_stages(markers, final)
+        owner_of = self._add_legacy_stages(markers, final) if markers else self._tree_parent
+        self._attach_steps(final, owner_of)
 
     # -- legacy marker stages -------------------------------------------------------------
 
@@ -257,40 +256,54 @@ class RunAnalysis(ChunkRules):
         found.sort()
         return found
 
-    def _add_legacy_stages(self, markers: list[int], final: dict[int, int]) -> None:
+    def _add_legacy_stages(self, markers: list[int], final: dict[int, int]) -> list[int]:
         """A :class:`StageNode` per legacy marker, owning what ran until the next marker.
 
         A marker stage runs from its marker to the next marker or the end of its enclosing
         block, whichever comes first (StageChunkFinder's marker-delimited chunk); its status
         and timing are Jenkins' chunk rules for that range. Steps and block-scoped stages of
-        the same owner inside the range move under it. Ranges never overlap, so one bisect
-        per step keeps this O(n log m).
+        the same owner inside the range move under it. The ranges are disjoint and sorted, so
+        warnings and pauses are summed per range by bisecting their sorted positions, and
+        steps are handed out by one merge walk: O(n + m log n) in all.
+
+        Returns each atom's owner in the tree (the marker's position for the steps it owns, -2
+        for the markers themselves, which are stages and not steps).
         """
         nodes, encl, ends, pos = self._nodes, self._encl, self._ends, self._pos
         made, tree_parent = self._tree, self._tree_parent
-        ranges: list[tuple[int, int, int]] = []  # (marker, after, owner tree position or -1)
-        for index, m in enumerate(markers):
-            following = markers[index + 1] if index + 1 < len(markers) else -1
-            block_end = ends.get(encl[m], -1) if encl[m] >= 0 else -1
-            candidates = [x for x in (following, block_end) if x > m]
-            after = min(candidates) if candidates else -1
+        warned = sorted(self._warnings)
+        paused_at = sorted(self._pause)
+        ranges: list[tuple[int, int, int]] = []  # (marker, end of range, owner tree position or -1)
+        count = len(markers)
+        for index in range(count):
+            m = markers[index]
+            after = markers[index + 1] if index + 1 < count else -1
+            e = encl[m]
+            block_end = ends.get(e, -1) if e >= 0 else -1
+            if block_end > m and (after < 0 or block_end < after):
+                after = block_end
             if after >= 0:
                 last = pos[nodes[after].parent_ids[0]]
+                end = after
             else:
-                last = self._tip.get(encl[m], m) if encl[m] >= 0 else m
-                if last < m:
-                    last = m
-            end = after if after >= 0 else len(nodes)
-            pause_get = self._pause.get
-            pause = sum(pause_get(i, 0) for i in range(m, end)) if self._pause else 0
-            status = self._chunk_status(m, last, after)
+                last = max(self._tip.get(e, m), m) if e >= 0 else m
+                end = len(nodes)
+            worst = -1
+            if warned:
+                for k in range(bisect_left(warned, m), bisect_left(warned, last + 1)):
+                    worst = max(worst, self._warnings[warned[k]])
+            pause = 0
+            if paused_at:
+                pause = sum(
+                    self._pause[paused_at[k]] for k in range(bisect_left(paused_at, m), bisect_left(paused_at, end))
+                )
+            status = self._chunk_status(m, last, after, worst)
             timing = self._chunk_timing(m, last, after, pause)
-            not_run = last in self._not_exec
             stage = _make_stage(
                 nodes[m].id,
                 self._name(m),
                 StageType.STAGE,
-                Status.NOT_EXECUTED if not_run else status,
+                Status.NOT_EXECUTED if last in self._not_exec else status,
                 timing.start_ms,
                 timing.total_ms,
                 timing.pause_ms,
@@ -303,50 +316,40 @@ class RunAnalysis(ChunkRules):
                 stage.depth = made[owner].depth + 1
             made[m] = stage
             ranges.append((m, end, owner))
-        starts = [r[0] for r in ranges]
-
-        def home(position: int, owner: int) -> StageNode | None:
-            """The marker stage whose range holds ``position`` and shares its owner, if any."""
-            k = bisect_right(starts, position) - 1
-            if k < 0:
-                return None
-            m, end, marker_owner = ranges[k]
-            return made[m] if position < end and marker_owner == owner and position != m else None
-
-        # Steps: out of their owner's list (or the loose steps) into the marker stage.
         marker_set = set(markers)
-        owners: list[tuple[int, list[StepInfo]]] = [(-1, self.loose_steps)]
-        owners.extend((t, made[t].steps) for t in {r[2] for r in ranges if r[2] >= 0})
-        for owner, steps in owners:
-            kept: list[StepInfo] = []
-            for step in steps:
-                p = pos[step.node.id]
-                if p in marker_set:
-                    continue  # the marker is the stage itself, not one of its steps
-                target = home(p, owner)
-                if target is None:
-                    kept.append(step)
-                else:
-                    target.steps.append(step._replace(stage_id=target.id))
-            steps[:] = kept
+        owners = {r[2] for r in ranges}
+        # Steps: a merge walk over the atoms (in creation order) hands each in-range one to its marker.
+        owner_of = list(tree_parent)
+        k, total = 0, len(ranges)
+        for i in self._atoms:
+            if i in marker_set:
+                owner_of[i] = -2
+                continue
+            while k < total and ranges[k][1] <= i:
+                k += 1
+            if k < total and ranges[k][0] < i:
+                t = tree_parent[i]
+                if (final.get(t, t) if t >= 0 else -1) == ranges[k][2]:
+                    owner_of[i] = ranges[k][0]
         # Stages, branches and parallels of the same owner inside a range become its children;
         # the markers' stages take their place among their owner's children, in creation order.
-        groups: list[tuple[int, list[StageNode]]] = [(-1, self.stages)]
-        groups.extend((t, made[t].children) for t in {r[2] for r in ranges if r[2] >= 0})
-        for owner, children in groups:
-            mine = [m for m, _, o in ranges if o == owner]
-            if not mine:
-                continue
-            ordered = sorted([*((pos[c.id], c) for c in children), *((m, made[m]) for m in mine)], key=lambda x: x[0])
+        for owner in owners:
+            children = self.stages if owner < 0 else made[owner].children
+            mine = [r for r in ranges if r[2] == owner]
+            ordered = sorted([*((pos[c.id], c) for c in children), *((r[0], made[r[0]]) for r in mine)], key=_first)
             children.clear()
+            k = 0
             for p, child in ordered:
-                target = home(p, owner) if p not in marker_set else None
-                if target is None:
-                    children.append(child)
-                else:
+                while k < len(mine) and mine[k][1] <= p:
+                    k += 1
+                if k < len(mine) and mine[k][0] < p:
+                    target = made[mine[k][0]]
                     child.parent_id = target.id
                     target.children.append(child)
                     self._reparent_depths(child, target.depth + 1)
+                else:
+                    children.append(child)
+        return owner_of
 
     @staticmethod
     def _reparent_depths(stage: StageNode, depth: int) -> None:
@@ -356,9 +359,9 @@ class RunAnalysis(ChunkRules):
             for node in walk_stages([stage]):
                 node.depth += shift
 
-    def _attach_steps(self, final: dict[int, int]) -> None:
+    def _attach_steps(self, final: dict[int, int], tree_parent: list[int]) -> None:
         """A StepInfo per atom, under its (merged) stage; the common case is inlined for speed."""
-        nodes, tree_parent, made = self._nodes, self._tree_parent, self._tree
+        nodes, made = self._nodes, self._tree
         loose = self.loose_steps
         next_of, start_ms, pause, step_status = self._after, self._start_ms, self._pause, self._step_status
         special = self._errors.keys() | self._warnings.keys() | self._queues.keys() | self._head_pos | self._not_exec
@@ -386,7 +389,7 @@ class RunAnalysis(ChunkRules):
             if t >= 0:
                 owner = made[final.get(t, t)]
                 owner.steps.append(make(StepInfo, (nodes[i], status, start, total, paused, owner.id)))
-            else:
+            elif t == -1:  # (-2: a legacy stage marker, which is a stage rather than a step)
                 loose.append(make(StepInfo, (nodes[i], status, start, total, paused, None)))
 
     # -- public API -----------------------------------------------------------------------
@@ -535,6 +538,10 @@ class RunAnalysis(ChunkRules):
 
     def __repr__(self) -> str:
         return f"RunAnalysis({self.run!r}, {len(self._nodes)} nodes, {len(self._tree)} stage nodes)"
+
+
+def _first(pair: tuple[int, StageNode]) -> int:
+    return pair[0]
 
 
 def _timing_of(stage: StageNode) -> TimingInfo:

@@ -77,3 +77,14 @@ def test_many_legacy_stages_analyse_in_one_pass() -> None:
     analysis = analyze(b.build())
     assert len(analysis.stages) == 3000
     assert all(len(s.steps) == 1 and s.duration_ms == 2 for s in analysis.stages)
+
+
+def test_a_warning_inside_a_legacy_stage_makes_it_unstable_and_no_other() -> None:
+    b = GraphBuilder(start_ms=0, step_ms=10)
+    b.legacy_stage("A")
+    with b.node("linux"):
+        b.unstable("flaky tests")  # a WarningAction(UNSTABLE) inside a nested block of A's range
+    b.legacy_stage("B")
+    b.step("sh", script="true")
+    analysis = analyze(b.build())
+    assert [(s.name, s.status) for s in analysis.stages] == [("A", Status.UNSTABLE), ("B", Status.SUCCESS)]
