@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 from otlp_receiver import OtlpReceiver
 
-from flowgraph import GraphBuilder, Run
+from flowgraph import GraphBuilder, MemoryNodeStorage, Run
 from flowgraph.actions import MaskedValue
 from flowgraph.errors import FlowGraphError, RenderError
 from flowgraph.jenkins import iter_runs, save_run
@@ -362,7 +362,11 @@ def test_deep_nesting_exports_without_recursion() -> None:
     from render_support import deep_run
 
     run = deep_run(5_000)  # 5,000 nested stages = 10,000 nested blocks, far past the recursion limit
+    storage = run.graph.storage
+    assert isinstance(storage, MemoryNodeStorage)
+    before = storage.reads
     spans = run_spans(run)
+    assert storage.reads - before <= 1.1 * len(run.graph)  # linear: about one read per node
     assert len(spans) == 1 + 5_000 + 1
     depth = {spans[0].span_id: 0}
     for span in spans[1:]:
