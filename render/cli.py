@@ -19,17 +19,19 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
 
 from flowgraph.errors import EngineNotFoundError, FlowGraphError
-from flowgraph.run import Run
 from render.style import STATES, humanize_ms, state_name
+
+if TYPE_CHECKING:  # rich's renderables and the model load when a command runs: `--help` stays fast
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from flowgraph.run import Run
 
 __all__ = ["main", "stage_table", "EXIT_INPUT", "EXIT_MISSING"]
 
@@ -58,10 +60,14 @@ _SOURCE_HELP = (
 
 
 def _console() -> Console:
+    from rich.console import Console
+
     return Console(highlight=False, soft_wrap=False)
 
 
 def _err() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False)
 
 
@@ -82,12 +88,17 @@ def _errors() -> Iterator[None]:
 
 
 def _styled(state: str) -> Text:
+    from rich.text import Text
+
     style = STATES[state]
     return Text(f"{style.glyph} {style.label}", style=_RICH_COLOURS[state])
 
 
 def stage_table(run: Run, *, depth: int | None = None, steps: bool = False, title: str | None = None) -> Table:
     """The run's stage tree as a rich table: name (indented), type, state, start offset, duration."""
+    from rich.table import Table
+    from rich.text import Text
+
     from render.stage_graph import stage_state
     from scanners import analyze
 
@@ -159,11 +170,24 @@ def _version() -> str:
         return "0.1.0 (from a source tree)"
 
 
+def _print_version(ctx: click.Context) -> None:
+    """``--version``: the installed version, looked up only when asked (importlib.metadata is slow)."""
+    click.echo(f"flowgraph {_version()}")
+    ctx.exit()
+
+
 @click.group(
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog="Exit codes: 0 ok, 1 bad or damaged input, 2 bad command line, 3 missing optional tool.",
 )
-@click.version_option(version=_version(), prog_name="flowgraph", message="%(prog)s %(version)s")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=lambda ctx, _param, value: _print_version(ctx) if value else None,
+    help="Show the version and exit.",
+)
 def main() -> None:
     """Inspect and draw Jenkins Pipeline flow graphs offline: from build directories, JSON or SQL."""
 
@@ -225,6 +249,8 @@ def demo(out: Path, engine: str | None) -> None:
 @main.command(help="Summarise one run: result, timing, size, heads, stages and failing steps.\n\n" + _SOURCE_HELP)
 @click.argument("source")
 def info(source: str) -> None:
+    from rich.table import Table
+
     from render.blocks import BlockTree
     from scanners import analyze
 
@@ -425,6 +451,8 @@ def import_(source: str, target: str) -> None:
     XML format (jobs/<job>/builds/<n>). A damaged run is reported and skipped; the exit code
     is 1 if any run failed.
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from render.sources import import_runs
 
     console = _err()
