@@ -9,11 +9,15 @@ One import gives every picture of a run, offline and without a system Graphviz::
 * Stage graph: :func:`stage_graph_dot` / :func:`stage_graph_svg` (Jenkins' modern view).
 * Stage view across runs: :class:`StageGrid`, :func:`stage_view_svg`, :func:`stage_view_html`.
 * Timeline: :func:`timeline` (a matplotlib Figure).
+* Two runs compared: :func:`diff_view` (the stage graph coloured by change, and a table).
+* Run history: :func:`duration_trend` (regression marked), :func:`failure_rate_bars`,
+  :func:`flaky_list`, drawing the frames of ``scanners.history``.
 * One self-contained page: :func:`to_html`.
 * networkx: :func:`to_networkx`, :func:`from_networkx`; JSON files: :func:`save_run_json`,
   :func:`load_run_json`.
 * Graphviz engines: :func:`choose_engine`, :func:`render_dot` (system ``dot``, else WebAssembly).
 * Jupyter: importing this package registers inline display of runs, graphs and stage trees.
+* OpenTelemetry traces (OTLP export, OTLP JSON, Perfetto timelines): the :mod:`render.otel` package.
 * The ``flowgraph`` command: :mod:`render.cli` (also ``python -m render``).
 """
 
@@ -26,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # type checkers see the real names; at run time they load on first use
     from render.blocks import TOP, BlockTree
+    from render.diff import DiffView, diff_view
     from render.dot import DEFAULT_MAX_NODES, to_dot, to_svg
     from render.engine import (
         ENGINE_ENV,
@@ -43,10 +48,11 @@ if TYPE_CHECKING:  # type checkers see the real names; at run time they load on 
     from render.jupyter import run_html, stages_svg
     from render.model import NodeInfo, RunModel, as_run
     from render.networkx_io import from_networkx, load_run_json, run_from_json, run_to_json, save_run_json, to_networkx
-    from render.stage_graph import stage_graph_dot, stage_graph_svg
+    from render.stage_graph import StagePaint, stage_graph_dot, stage_graph_svg
     from render.stage_view import StageGrid, stage_view_html, stage_view_svg
     from render.style import STATES, humanize_ms, state_name
     from render.timeline import TimelineRow, timeline, timeline_rows
+    from render.trends import FlakyList, duration_trend, failure_rate_bars, flaky_list
 
 # Public name -> the module defining it. `import render` (and so `flowgraph --help`) stays light:
 # matplotlib, pandas, networkx and the Graphviz engines load only when a name that needs them is used.
@@ -91,6 +97,13 @@ _LAZY: dict[str, str] = {
     "timeline": "render.timeline",
     "timeline_rows": "render.timeline",
     "register_jupyter": "render.jupyter",
+    "DiffView": "render.diff",
+    "diff_view": "render.diff",
+    "StagePaint": "render.stage_graph",
+    "FlakyList": "render.trends",
+    "duration_trend": "render.trends",
+    "failure_rate_bars": "render.trends",
+    "flaky_list": "render.trends",
 }
 _RENAMED = {"register_jupyter": "register"}
 
@@ -171,6 +184,14 @@ __all__ = [
     "humanize_ms",
     "example_run",
     "example_runs",
+    # comparing runs and run history (issue 15)
+    "diff_view",
+    "DiffView",
+    "StagePaint",
+    "duration_trend",
+    "failure_rate_bars",
+    "flaky_list",
+    "FlakyList",
 ]
 
 if "IPython" in sys.modules:  # only a running IPython can want the display formatters

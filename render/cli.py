@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # rich's renderables and the model load when a command runs: 
 
     from flowgraph.run import Run
 
-__all__ = ["main", "stage_table", "EXIT_INPUT", "EXIT_MISSING"]
+__all__ = ["main", "LazyGroup", "stage_table", "EXIT_INPUT", "EXIT_MISSING"]
 
 EXIT_INPUT = 1
 """Exit code: the input (a run, a file, an option value) is wrong or damaged."""
@@ -176,7 +176,45 @@ def _print_version(ctx: click.Context) -> None:
     ctx.exit()
 
 
+class LazyGroup(click.Group):
+    """A command group whose commands in other modules are imported only when used.
+
+    ``lazy_commands`` maps a command name to ``(module, attribute, short help)``: ``flowgraph
+    --help`` lists the short help without importing the module (pandas, networkx, matplotlib
+    stay unloaded); running the command, or asking for its own help, imports it.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands: dict[str, tuple[str, str, str]] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy_commands:
+            import importlib
+
+            module, attribute, _ = self.lazy_commands[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        limit = formatter.width - 6 - max((len(name) for name in self.list_commands(ctx)), default=0)
+        rows: list[tuple[str, str]] = []
+        for name in self.list_commands(ctx):
+            command = self.commands.get(name)
+            if command is None:
+                rows.append((name, self.lazy_commands[name][2]))
+            elif not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
 @click.group(
+    cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog="Exit codes: 0 ok, 1 bad or damaged input, 2 bad command line, 3 missing optional tool.",
 )
@@ -201,7 +239,7 @@ def main() -> None:
     show_default=True,
     help="Directory for the saved run and the pictures.",
 )
-@click.option("--engine", type=click.Choice(["dot", "wasm", "pure"]), help="Force a Graphviz engine.")
+@click.option("--engine", type=click.Choice(["dot", "wasm", "cairo", "pure"]), help="Force a Graphviz engine.")
 def demo(out: Path, engine: str | None) -> None:
     """Build the bundled example pipeline, save it, print its stages and draw it.
 
@@ -297,10 +335,10 @@ def stages(source: str, depth: int | None, steps: bool) -> None:
 
 
 _FORMATS = {
-    "graph": ("svg", "png", "dot", "html"),
-    "stages": ("svg", "png", "dot", "html"),
-    "stage-view": ("svg", "html"),
-    "timeline": ("png", "svg"),
+    "graph": ("svg", "png", "pdf", "dot", "html"),
+    "stages": ("svg", "png", "pdf", "dot", "html"),
+    "stage-view": ("svg", "html", "png", "pdf"),
+    "timeline": ("png", "svg", "pdf"),
 }
 
 
@@ -320,12 +358,17 @@ _FORMATS = {
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["svg", "png", "dot", "html"]),
+    type=click.Choice(["svg", "png", "pdf", "dot", "html"]),
     help="Output format (default: from -o, else svg).",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Output file (default: stdout).")
 @click.option("--collapse-depth", type=click.IntRange(min=0), help="graph: draw blocks deeper than this as one box.")
-@click.option("--hide-bodies", is_flag=True, help="graph: leave out the inner body blocks of block steps.")
+@click.option(
+    "--hide-bodies/--show-bodies",
+    default=True,
+    show_default=True,
+    help="graph: leave out (or draw) the inner body blocks of block steps, as the demo does.",
+)
 @click.option("--root", help="graph: draw only the block starting at this node id.")
 @click.option(
     "--max-nodes",
@@ -334,7 +377,7 @@ _FORMATS = {
     show_default=True,
     help="graph: collapse automatically above this many drawn nodes.",
 )
-@click.option("--engine", type=click.Choice(["dot", "wasm", "pure"]), help="Force a Graphviz engine.")
+@click.option("--engine", type=click.Choice(["dot", "wasm", "cairo", "pure"]), help="Force a Graphviz engine.")
 def render(
     sources: Sequence[str],
     view: str,
@@ -348,13 +391,13 @@ def render(
 ) -> None:
     if fmt is None:
         suffix = output.suffix.lstrip(".").lower() if output is not None else ""
-        fmt = suffix if suffix in ("svg", "png", "dot", "html") else "svg"
+        fmt = suffix if suffix in ("svg", "png", "pdf", "dot", "html") else "svg"
     if fmt not in _FORMATS[view]:
         raise click.BadParameter(
             f"--view {view} can be written as {', '.join(_FORMATS[view])}, not {fmt}", param_hint="--format"
         )
-    if fmt == "png" and output is None:
-        raise click.BadParameter("PNG is binary: give an output file with -o", param_hint="--output")
+    if fmt in ("png", "pdf") and output is None:
+        raise click.BadParameter(f"{fmt.upper()} is binary: give an output file with -o", param_hint="--output")
     if view != "stage-view" and len(sources) > 1:
         raise click.BadParameter(f"--view {view} draws one run; got {len(sources)} sources", param_hint="SOURCES")
     with _errors():
@@ -388,6 +431,10 @@ def _render(
         runs: list[Run] = [run for source in sources for run in open_runs(source)]
         runs.sort(key=lambda r: (r.name or "", r.number or 0))
         grid = StageGrid(runs)
+        if fmt in ("png", "pdf"):
+            from render.engine import convert_svg
+
+            return convert_svg(stage_view_svg(grid), fmt)
         return stage_view_svg(grid) if fmt == "svg" else stage_view_html(grid)
     run = _open(sources[0])
     if view == "timeline":
@@ -488,6 +535,14 @@ def _signed(text: str) -> str:
     return text if text.startswith("-") else "+" + text
 
 
-from render.cli_log import log as _log_command  # noqa: E402  (commands in their own modules)
+# Commands that live in their own modules (registered here; they import this module's public names).
+command_errors = _errors
+"""For command modules: library errors become one-line messages and this CLI's exit codes."""
 
-main.add_command(_log_command)
+main.lazy_commands.update(
+    {  # name: (module, attribute, one-line help shown by `flowgraph --help` without importing it)
+        "diff": ("render.cli_diff", "diff_command", "Show what changed from run RUN_A to run RUN_B."),
+        "export": ("render.cli_export", "export", "Export runs to other tools' formats."),
+        "log": ("render.cli_log", "log", "Print the console output of a run, a step, a stage or the failed steps."),
+    }
+)

@@ -20,6 +20,8 @@ Status and timing (what the walks tell):
 * "How did each stage, branch and step go, and how long did it take?" → :func:`analyze`
   (one linear pass; :class:`RunAnalysis` with the stage tree, ``status_of``/``timing_of``
   for any node, and DataFrames), or just :func:`stage_tree`.
+* "What changed since the last good run, and which steps set its duration?" →
+  :func:`diff_runs` and :func:`critical_path` (rows keyed by path: :mod:`scanners.run_rows`).
 * Jenkins' individual rules on chunks you cut yourself → :func:`chunk_status`,
   :func:`chunk_timing`, :func:`branch_statuses`, :func:`branch_timings`, :func:`parallel_timing`.
 
@@ -40,6 +42,7 @@ from scanners.block_hopping import LinearBlockHoppingScanner
 from scanners.chunk_status import branch_statuses, chunk_status, worst_warning_between
 from scanners.chunk_walk import visit_simple_chunks
 from scanners.chunks import BlockChunkFinder, ChunkFinder, LabelledChunkFinder, NoOpChunkFinder, StageChunkFinder
+from scanners.critical_path import critical_path
 from scanners.depth_first import DepthFirstScanner
 from scanners.failures import Failure, FailureSummary, failure_summary
 from scanners.fork import ForkScanner
@@ -69,6 +72,7 @@ from scanners.predicates import (
     predicate,
     step_name,
 )
+from scanners.run_diff import RunDiff, diff_runs
 from scanners.stage_tree import StageNode, StageType, StepInfo, stage_tree, walk_stages
 from scanners.status import Status
 from scanners.timing import TimingInfo, branch_timings, chunk_timing, parallel_timing, pause_duration
@@ -165,4 +169,8 @@ __all__ = [
     "stages_frame",
     "steps_frame",
     "nodes_frame",
+    # cross-run comparison (issue 15)
+    "diff_runs",
+    "RunDiff",
+    "critical_path",
 ]
