@@ -130,7 +130,7 @@ def stage_table(run: Run, *, depth: int | None = None, steps: bool = False, titl
         )
         if steps:
             for step in stage.steps:
-                text = f"{step.function_name} {step.arguments or ''}".strip()
+                text = f"{step.function_name or step.name} {step.arguments or ''}".strip()
                 if step.error:
                     text += f"  ({step.error})"
                 table.add_row(
@@ -305,22 +305,19 @@ def info(source: str) -> None:
         table.add_row("Run", _label(run, source))
         table.add_row("State", _styled(state))
         table.add_row("Result", run.result.name if run.result is not None else "(none: still running)")
-        if timing.start_ms is not None:
-            import datetime as dt
+        from scanners.run_checks import format_time_ms
 
-            started = dt.datetime.fromtimestamp(timing.start_ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-            table.add_row("Started", started)
+        if timing.start_ms is not None:
+            table.add_row("Started", format_time_ms(timing.start_ms))
         table.add_row("Duration", humanize_ms(timing.total_ms) or "unknown")
         table.add_row("Flow nodes", str(len(run.graph)))
         table.add_row("Blocks", f"{len(tree.blocks)} (nested {tree.max_depth} deep)")
-        table.add_row("Heads", ", ".join(run.graph.head_ids))
+        table.add_row("Head node ids", ", ".join(run.graph.head_ids) or "(none)")
         stages = list(analysis.iter_stages())
         table.add_row("Stages", f"{len(analysis.stages)} top-level, {len(stages)} with branches and nested")
-        failing = [s for s in analysis.iter_steps() if s.error]
-        for step in failing[:10]:
-            table.add_row("Error", f"node {step.id} ({step.function_name}): {step.error}")
-        if len(failing) > 10:
-            table.add_row("", f"… and {len(failing) - 10} more failing steps")
+        from render.what_failed import failure_renderable
+
+        console.print(failure_renderable(analysis))
         console.print(table)
 
 
@@ -331,7 +328,12 @@ def info(source: str) -> None:
 def stages(source: str, depth: int | None, steps: bool) -> None:
     with _errors():
         run = _open(source)
-        _console().print(stage_table(run, depth=depth, steps=steps, title=_label(run, source)))
+        from render.what_failed import failure_renderable
+        from scanners import analyze
+
+        console = _console()
+        console.print(failure_renderable(analyze(run), brief=True))
+        console.print(stage_table(run, depth=depth, steps=steps, title=_label(run, source)))
 
 
 _FORMATS = {
