@@ -110,7 +110,7 @@ def failure_html(analysis: RunAnalysis, *, log_lines: int = 10) -> str:
         )
         if failure.log.lines:
             skipped = f"[\u2026 {failure.log.skipped} earlier line(s)]\n" if failure.log.skipped else ""
-            out.append(f'<pre class="fg-log">{esc(skipped + failure.log.text)}</pre>')
+            out.append(f'<pre class="fg-log-tail">{esc(skipped + failure.log.text)}</pre>')
         out.append("</div>")
     if len(summary.failures) > MAX_LISTED:
         out.append(f"<p>\u2026 and {len(summary.failures) - MAX_LISTED} more failing steps.</p>")
