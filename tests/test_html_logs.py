@@ -85,3 +85,25 @@ def test_browser_log_panel_folds_open_and_shows_the_text(browser: Any, tmp_path:
     assert panel.get_attribute("open") is not None
     assert browser.find_element(By.ID, "fg-failures").is_displayed()
     assert console_errors(browser) == []
+
+
+def test_browser_glyphs_take_their_own_state_colour(browser: Any, tmp_path: Path) -> None:
+    from flowgraph import GraphBuilder, Result
+
+    b = GraphBuilder(start_ms=0, step_ms=100)
+    with b.stage("Lint"), b.catch_error(stage_result=Result.UNSTABLE):
+        b.step("sh", script="echo fine")
+        b.step("sh", script="ruff", error="E501")
+    path = tmp_path / "glyphs.html"
+    path.write_text(to_html(b.build(), timeline=False), encoding="utf-8")
+    browser.get(path.as_uri())
+    colours = browser.execute_script(
+        "var css = getComputedStyle(document.documentElement);"
+        "function c(sel) { return getComputedStyle(document.querySelector(sel)).color; }"
+        "var probe = document.createElement('span'); document.body.appendChild(probe);"
+        "function v(name) { probe.style.color = css.getPropertyValue(name); return getComputedStyle(probe).color; }"
+        "return [c('details.state-unstable > summary > .fg-glyph'), c('li.state-success > .fg-glyph'),"
+        " v('--fg-unstable'), v('--fg-success')];"
+    )
+    stage_glyph, step_glyph, unstable, success = colours
+    assert stage_glyph == unstable and step_glyph == success and success != unstable
