@@ -161,8 +161,12 @@ def _regression_in(
         tail = durations[i:]
         if np.quantile(tail, 0.25) < before * ratio**0.5 or medians[n - window] < ratio * before:
             continue  # it did not stay up: most later runs must be clearly slower (a spike moves only a few)
+        if np.median(tail) < ratio * np.median(durations[:i]):
+            continue  # against every earlier run, not just the window, the rise is too small
         p = float(mannwhitneyu(durations[i : i + window], durations[i - window : i], alternative="greater").pvalue)
         if p >= REGRESSION_P_VALUE:
+            continue
+        if float(mannwhitneyu(tail, durations[:i], alternative="greater").pvalue) >= REGRESSION_P_VALUE:
             continue
         # Of the splits that pass, the slow period starts where the two windows are each most
         # alike (least squared deviation of log durations): the classic change-point estimate.
