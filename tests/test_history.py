@@ -301,3 +301,22 @@ def test_deep_nesting_needs_no_recursion() -> None:
     steps = batch.columns["steps"]
     assert steps["in_retry"] == [True] * 200 and steps["path"][1] == "Deep / sh boom #2"
     assert run.graph.lookup.visits < 3 * len(run.graph)  # linear in the graph, not 200 x depth
+
+
+def test_dask_cluster_over_tcp_writes_the_same_tables(home: Path, history: History, tmp_path: Path) -> None:
+    """A real distributed.LocalCluster, two worker processes on 127.0.0.1: same warehouse as embedded."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, protocol="tcp", host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        spread = History.build(home, tmp_path / "wh", scheduler=cluster.scheduler_address, chunk_size=4)
+        assert spread.report == history.report
+        with distributed.Client(cluster) as client:
+            assert len(client.scheduler_info()["workers"]) == 2
+    # team/app's 31 builds in chunks of 4: 8 parts, written by the workers.
+    assert len(list((tmp_path / "wh" / "steps" / "team%2Fapp").glob("*.parquet"))) == 8
+    for table in ("runs", "stages", "steps", "errors"):
+        pd.testing.assert_frame_equal(getattr(spread, table), getattr(history, table))
+    pd.testing.assert_frame_equal(spread.flaky("step"), history.flaky("step"))
+    assert History.build(home, tmp_path / "wh").report == ImportReport(0, 38, 0)
