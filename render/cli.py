@@ -458,3 +458,8 @@ def import_(source: str, target: str) -> None:
 def _signed(text: str) -> str:
     """An offset from the run's start: ``+12s``, or ``-20d 3h`` for a stage stamped before the run began."""
     return text if text.startswith("-") else "+" + text
+
+
+from render.cli_history import history as _history  # noqa: E402  (registered last: it imports nothing from here)
+
+main.add_command(_history)
