@@ -44,9 +44,11 @@ from scanners.chunk_walk import visit_simple_chunks
 from scanners.chunks import BlockChunkFinder, ChunkFinder, LabelledChunkFinder, NoOpChunkFinder, StageChunkFinder
 from scanners.critical_path import critical_path
 from scanners.depth_first import DepthFirstScanner
+from scanners.failures import Failure, FailureSummary, failure_summary
 from scanners.fork import ForkScanner
 from scanners.frames import nodes_frame, stages_frame, steps_frame, to_dataframe
 from scanners.linear import LinearScanner
+from scanners.logs import LogTail, has_logs, iter_stage_log, iter_step_log, step_log, tail_lines
 from scanners.memory_chunks import MemoryFlowChunk, ParallelMemoryFlowChunk
 from scanners.parallels import (
     NodeType,
@@ -151,6 +153,16 @@ __all__ = [
     "StepInfo",
     "stage_tree",
     "walk_stages",
+    # failures and logs (issue 13)
+    "Failure",
+    "FailureSummary",
+    "failure_summary",
+    "LogTail",
+    "has_logs",
+    "iter_step_log",
+    "iter_stage_log",
+    "step_log",
+    "tail_lines",
     "RunAnalysis",
     "analyze",
     "to_dataframe",
