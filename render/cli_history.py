@@ -114,12 +114,12 @@ def history() -> None:
 
 
 @history.command()
-@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("source")
 @click.argument("warehouse", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--workers", type=click.IntRange(min=1), help="Import on a local Dask cluster of N processes.")
 @click.option("--scheduler", metavar="ADDR", help="Import on an existing Dask cluster (tcp://host:8786).")
-def build(source: Path, warehouse: Path, workers: int | None, scheduler: str | None) -> None:
-    """Import every run under SOURCE (a JENKINS_HOME, folder, job or build) into WAREHOUSE.
+def build(source: str, warehouse: Path, workers: int | None, scheduler: str | None) -> None:
+    """Import every run under SOURCE (a JENKINS_HOME, folder, job or build, or a SQL store) into WAREHOUSE.
 
     Only new, changed and still-running runs are read; damaged runs are recorded (and listed).
     """

@@ -259,6 +259,20 @@ def test_incremental_import(home: Path, tmp_path: Path) -> None:
     assert h.failure_rates(job="team/app")["failures"].max() == 3
 
 
+def test_sql_store_as_source(home: Path, history: History, tmp_path: Path) -> None:
+    """The same runs copied into SQLite (as `flowgraph import` does) give the same answers."""
+    from render.sources import import_runs
+
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    copied = import_runs(str(home), url)
+    assert len(copied.imported) == 37 and len(copied.failed) == 1  # the damaged run stays behind
+    from_sql = History.build(url, tmp_path / "wh")
+    assert from_sql.report == ImportReport(37, 0, 0)
+    pd.testing.assert_frame_equal(from_sql.failure_rates("step"), history.failure_rates("step"))
+    pd.testing.assert_frame_equal(from_sql.regressions(), history.regressions())
+    assert History.build(url, tmp_path / "wh").report == ImportReport(0, 37, 0)
+
+
 def test_running_run_is_imported_until_complete(tmp_path: Path) -> None:
     home, store = tmp_path / "home", tmp_path / "wh"
     build_dir = home / "jobs" / "live" / "builds" / "1"
