@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,8 +25,6 @@ import click
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
-
-from flowgraph.errors import FlowGraphError
 
 if TYPE_CHECKING:
     import pandas
@@ -39,23 +36,14 @@ __all__ = ["history", "frame_table", "REPORT_SECTIONS"]
 REPORT_SECTIONS = ("failure_rates", "slowest", "regressions", "flaky", "failure_signatures")
 """The answers ``flowgraph history report`` gives, in order."""
 
-_EXIT_INPUT = 1
-_EXIT_MISSING = 3
+_EXIT_INPUT = 1  # as render.cli's EXIT_INPUT
 
 
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Library errors as one-line messages and exit codes (1 bad input, 3 a missing extra)."""
-    try:
-        yield
-    except FlowGraphError as exc:
-        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {exc}")
-        sys.exit(_EXIT_INPUT)
-    except ModuleNotFoundError as exc:
-        Console(stderr=True, soft_wrap=True).print(
-            f"[bold red]error:[/] run history needs {exc.name!r}: pip install 'flowgraph[history]'"
-        )
-        sys.exit(_EXIT_MISSING)
+def _errors() -> AbstractContextManager[None]:
+    """The CLI's own error handling (one line on stderr, exit 1 bad input, 3 a missing package)."""
+    from render.cli import command_errors
+
+    return command_errors()
 
 
 def _cell(value: Any) -> str:

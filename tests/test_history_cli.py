@@ -69,7 +69,7 @@ def test_sql(warehouse: Path) -> None:
 
 
 def test_not_a_warehouse(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["history", "report", str(tmp_path)])
+    result = CliRunner().invoke(main, ["history", "report", str(tmp_path)], env={"COLUMNS": "300"})
     assert result.exit_code == 1 and "not a run-history warehouse" in result.output
     both = CliRunner().invoke(main, ["history", "build", str(tmp_path), str(tmp_path / "w"), "--workers", "2",
                                      "--scheduler", "tcp://127.0.0.1:1"])  # fmt: skip
