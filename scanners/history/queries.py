@@ -63,9 +63,9 @@ def connect(root: str | Path) -> duckdb.DuckDBPyConnection:
 
 def _source(level: Level) -> str:
     if level == "stage":
-        return "(SELECT job, number, path, status, duration FROM _stages)"
+        return "(SELECT job, number, path, status, duration, occurrence FROM _stages)"
     if level == "step":
-        return "(SELECT job, number, path, status, duration FROM _steps)"
+        return "(SELECT job, number, path, status, duration, occurrence FROM _steps)"
     raise ValueError(f"level must be 'stage' or 'step', not {level!r}")
 
 
@@ -76,11 +76,11 @@ def _scope(job: str | None, last: int | None) -> tuple[str, list[Any]]:
     if job is not None:
         where.append("(job = ? OR starts_with(job, ?))")
         params += [job, job.rstrip("/") + "/"]
-    age = "row_number() OVER (PARTITION BY job ORDER BY number DESC) AS age"
-    ranked = f"SELECT job, number, result, revision, {age} FROM _runs WHERE {' AND '.join(where)}"
-    if last is not None:
-        return f"(SELECT job, number, result, revision FROM ({ranked}) WHERE age <= {int(last)})", params
-    return f"({ranked})", params
+    finished = f"SELECT job, number, result, revision FROM _runs WHERE {' AND '.join(where)}"
+    if last is None:
+        return f"({finished})", params
+    age = "row_number() OVER (PARTITION BY job ORDER BY number DESC)"
+    return f"(SELECT job, number, result, revision FROM ({finished}) QUALIFY {age} <= {int(last)})", params
 
 
 def _ms(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
@@ -92,17 +92,29 @@ def _ms(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 def failure_rates(
     con: duckdb.DuckDBPyConnection, level: Level = "stage", job: str | None = None, last: int | None = None
 ) -> pd.DataFrame:
-    """Per job and path: runs it ran in, failures, unstable, aborted, ``rate = failures / runs``."""
+    """Per job and path: runs it ran in, failures, unstable, aborted, ``rate = failures / runs``.
+
+    A run counts once per path with the status its last attempt ended with (a stage retried
+    after a failure that then passed did not end FAILURE in that run; the step that failed
+    did, and has its own path).
+    """
     scope, params = _scope(job, last)
+    if level == "stage":  # a retried stage repeats its path: one row per run, its last attempt
+        outcomes = f"""
+            SELECT s.job, s.number, s.path, arg_max(s.status, s.occurrence) AS final
+            FROM {_source(level)} s SEMI JOIN {scope} r USING (job, number)
+            WHERE s.status <> 'NOT_EXECUTED' GROUP BY ALL"""
+    else:  # step paths are unique within a run
+        outcomes = f"""
+            SELECT s.job, s.number, s.path, s.status AS final
+            FROM {_source(level)} s SEMI JOIN {scope} r USING (job, number)
+            WHERE s.status <> 'NOT_EXECUTED'"""
     sql = f"""
-        SELECT s.job, s.path,
-               count(DISTINCT s.number) AS runs,
-               count(DISTINCT s.number) FILTER (WHERE s.status = 'FAILURE') AS failures,
-               count(DISTINCT s.number) FILTER (WHERE s.status = 'UNSTABLE') AS unstable,
-               count(DISTINCT s.number) FILTER (WHERE s.status = 'ABORTED') AS aborted
-        FROM {_source(level)} s JOIN {scope} r USING (job, number)
-        WHERE s.status NOT IN ('NOT_EXECUTED')
-        GROUP BY s.job, s.path
+        SELECT job, path, count(*) AS runs,
+               count(*) FILTER (WHERE final = 'FAILURE') AS failures,
+               count(*) FILTER (WHERE final = 'UNSTABLE') AS unstable,
+               count(*) FILTER (WHERE final = 'ABORTED') AS aborted
+        FROM ({outcomes}) GROUP BY job, path
     """
     frame = con.execute(
         f"SELECT *, failures / runs AS rate FROM ({sql}) ORDER BY rate DESC, failures DESC, runs DESC, job, path",
@@ -124,8 +136,8 @@ def slowest(
                quantile_cont(s.duration, 0.5) AS median,
                quantile_cont(s.duration, 0.9) AS p90,
                max(s.duration) AS max
-        FROM {_source(level)} s JOIN {scope} r USING (job, number)
-        WHERE s.duration IS NOT NULL AND s.status NOT IN ('NOT_EXECUTED')
+        FROM {_source(level)} s SEMI JOIN {scope} r USING (job, number)
+        WHERE s.duration IS NOT NULL AND s.status <> 'NOT_EXECUTED'
         GROUP BY s.job, s.path
         ORDER BY median DESC, p90 DESC, job, path
         """,
@@ -330,18 +342,19 @@ def failure_signatures(con: duckdb.DuckDBPyConnection, job: str | None = None) -
     scope, params = _scope(job, None)
     frame = con.execute(
         f"""
-        WITH thrown AS (
-            SELECT s.job, s.number, s.signature, s.error, r.result
+        WITH thrown AS (  -- one row per signature and run
+            SELECT s.signature, s.job, s.number, min(s.error) AS message, any_value(r.result) AS result
             FROM _steps s JOIN {scope} r USING (job, number)
             WHERE s.signature IS NOT NULL
+            GROUP BY s.signature, s.job, s.number
         )
         SELECT signature,
-               count(DISTINCT (job, number)) AS count,
+               count(*) AS count,
                count(DISTINCT job) AS jobs,
-               count(DISTINCT (job, number)) FILTER (WHERE result = 'FAILURE') AS failed_runs,
+               count(*) FILTER (WHERE result = 'FAILURE') AS failed_runs,
                arg_max(job, (number, job)) AS example_job,
                max(number) AS example_number,
-               arg_max(error, (number, job)) AS example_message
+               arg_max(message, (number, job)) AS example_message
         FROM thrown GROUP BY signature
         ORDER BY count DESC, failed_runs DESC, signature
         """,
