@@ -192,13 +192,17 @@ def test_flaky(history: History) -> None:
     stage = history.flaky()
     assert list(stage.columns) == ["job", "path", "runs", "flaky_runs", "evidence"]
     assert rows(stage, ["job", "path", "runs", "flaky_runs"]) == [["svc", "Check", 7, 2], ["svc", "Smoke", 7, 1]]
-    assert "same revision" in stage["evidence"][0] and "retry" in stage["evidence"][1]
+    assert stage["evidence"].tolist() == [
+        "failed and passed at one revision in #4, #5 (1 revision)",
+        "failed then passed on retry in #2",
+    ]
     step = history.flaky("step")
     assert rows(step, ["job", "path", "runs", "flaky_runs"]) == [
         ["team/app", "Test / integration / sh ./it.sh", 30, 2],
         ["svc", "Check / sh check", 7, 2],
         ["svc", "Smoke / sh smoke", 7, 1],
     ]
+    assert step["evidence"][0] == "failed then passed on retry in #3, #7"
     # #6 (failed) and #7 (passed) have no known revision: never grouped, so not flaky evidence.
     assert history.flaky(job="team/app").empty
 

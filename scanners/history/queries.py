@@ -294,11 +294,12 @@ def flaky(con: duckdb.DuckDBPyConnection, level: Level = "stage", job: str | Non
             SELECT o.job, o.number, o.base FROM outcome o JOIN split USING (job, revision, base)
             WHERE o.final IN ('FAILURE', 'SUCCESS')
         ),
-        evidence AS (
-            SELECT job, base, count(DISTINCT number) AS retry_runs, 0 AS revision_runs, 0 AS revisions
-            FROM in_run GROUP BY job, base
-            UNION ALL
-            SELECT a.job, a.base, 0, count(DISTINCT a.number), count(DISTINCT s.revision)
+        retry_evidence AS (
+            SELECT job, base, list(DISTINCT number ORDER BY number) AS retry_numbers FROM in_run GROUP BY job, base
+        ),
+        revision_evidence AS (
+            SELECT a.job, a.base, list(DISTINCT a.number ORDER BY a.number) AS revision_numbers,
+                   count(DISTINCT s.revision) AS revisions
             FROM across a JOIN outcome s USING (job, number, base) GROUP BY a.job, a.base
         ),
         flagged AS (
@@ -306,31 +307,40 @@ def flaky(con: duckdb.DuckDBPyConnection, level: Level = "stage", job: str | Non
             FROM (SELECT * FROM in_run UNION SELECT * FROM across) GROUP BY job, base
         ),
         totals AS (SELECT job, base, count(DISTINCT number) AS runs FROM outcome GROUP BY job, base)
-        SELECT f.job, f.base AS path, t.runs, f.flaky_runs,
-               sum(e.retry_runs) AS retry_runs, sum(e.revision_runs) AS revision_runs, sum(e.revisions) AS revisions
-        FROM flagged f JOIN totals t USING (job, base) JOIN evidence e USING (job, base)
-        GROUP BY f.job, f.base, t.runs, f.flaky_runs
+        SELECT f.job, f.base AS path, t.runs, f.flaky_runs, r.retry_numbers, v.revision_numbers, v.revisions
+        FROM flagged f JOIN totals t USING (job, base)
+        LEFT JOIN retry_evidence r USING (job, base) LEFT JOIN revision_evidence v USING (job, base)
         ORDER BY f.flaky_runs DESC, t.runs DESC, f.job, f.base
         """,
         params,
     ).df()
-    evidence = []
-    for retry_runs, revision_runs, revisions in zip(
-        frame["retry_runs"], frame["revision_runs"], frame["revisions"], strict=True
-    ):
-        said = []
-        if retry_runs:
-            said.append(f"failed then passed on retry in {int(retry_runs)} run(s)")
-        if revision_runs:
-            said.append(
-                f"failed and passed at the same revision in {int(revision_runs)} run(s) ({int(revisions)} revision(s))"
-            )
-        evidence.append("; ".join(said))
+    evidence = [
+        _evidence(retry, revision, revisions)
+        for retry, revision, revisions in zip(
+            frame["retry_numbers"], frame["revision_numbers"], frame["revisions"], strict=True
+        )
+    ]
     out = frame[["job", "path", "runs", "flaky_runs"]].copy()
     out["runs"] = out["runs"].astype("int64")
     out["flaky_runs"] = out["flaky_runs"].astype("int64")
     out["evidence"] = pd.Series(evidence, dtype="object")
     return out
+
+
+def _numbers(numbers: Any) -> str:
+    listed = [f"#{int(n)}" for n in numbers]
+    return ", ".join(listed[:5]) + (f" and {len(listed) - 5} more" if len(listed) > 5 else "")
+
+
+def _evidence(retry: Any, revision: Any, revisions: Any) -> str:
+    """``"failed then passed on retry in #3, #7; failed and passed at one revision in #4, #5 (1 revision)"``."""
+    said = []
+    if isinstance(retry, (list, np.ndarray)) and len(retry):
+        said.append(f"failed then passed on retry in {_numbers(retry)}")
+    if isinstance(revision, (list, np.ndarray)) and len(revision):
+        count = int(revisions)
+        said.append(f"failed and passed at one revision in {_numbers(revision)} ({count} revision{'s' * (count > 1)})")
+    return "; ".join(said)
 
 
 def failure_signatures(con: duckdb.DuckDBPyConnection, job: str | None = None) -> pd.DataFrame:
