@@ -566,6 +566,7 @@ command_errors = _errors
 main.lazy_commands.update(
     {  # name: (module, attribute, one-line help shown by `flowgraph --help` without importing it)
         "diff": ("render.cli_diff", "diff_command", "Show what changed from run RUN_A to run RUN_B."),
+        "history": ("render.cli_history", "history", "Build and query a warehouse of many runs' history."),
         "export": ("render.cli_export", "export", "Export runs to other tools' formats."),
         "log": ("render.cli_log", "log", "Print the console output of a run, a step, a stage or the failed steps."),
     }
