@@ -52,7 +52,7 @@ from flowgraph.graph import FlowGraph
 from flowgraph.jenkins.build_xml import BuildRecord, read_build_xml, write_build_xml
 from flowgraph.node import FlowNode, NodeKind
 from flowgraph.result import Result
-from flowgraph.run import Run
+from flowgraph.run import Clock, FixedClock, Run
 from flowgraph.storage.base import Durability, NodeStorage
 from flowgraph.storage.bulk_xml import BULK_FILE_NAME, BulkXmlNodeStorage
 from flowgraph.storage.memory import MemoryNodeStorage
@@ -91,8 +91,15 @@ def load_run(
     on_corrupt: OnCorrupt = "raise",
     name: str | None = None,
     number: int | None = None,
+    clock: Clock | None = None,
 ) -> Run:
     """Load one Jenkins build directory (``.../builds/<n>``) as a :class:`~flowgraph.Run`.
+
+    A run whose files say it has not finished may be live, or a copy of a run that died or was
+    archived long ago: files cannot tell. Unless a ``clock`` is given (pass
+    :func:`~flowgraph.run.system_clock` for a run you know is live), such a run is measured to
+    its last recorded event (the latest node start time), not to "now": a copied in-progress
+    build then shows the durations it had, not years. ``run.metadata["clock"]`` says which.
 
     Raises
     ------
@@ -113,12 +120,12 @@ def load_run(
     if name is None:
         name = _job_name(path)
     try:
-        return _load_run(path, on_corrupt, name, number)
+        return _load_run(path, on_corrupt, name, number, clock)
     except FlowGraphError as exc:
         raise _naming_the_run(exc, path, name, number) from None
 
 
-def _load_run(path: Path, on_corrupt: OnCorrupt, name: str | None, number: int | None) -> Run:
+def _load_run(path: Path, on_corrupt: OnCorrupt, name: str | None, number: int | None, clock: Clock | None) -> Run:
     record = read_build_xml(path / "build.xml")
     execution = record.execution
     if not record.has_execution:
@@ -157,8 +164,12 @@ def _load_run(path: Path, on_corrupt: OnCorrupt, name: str | None, number: int |
         "corruption": problems,
         "storage": type(storage).__name__,
     }
+    if clock is None and not record.completed:
+        clock = FixedClock(_last_event_ms(graph, record.start_ms))
+        metadata["clock"] = "last recorded event"
     return Run(
         graph,
+        clock=clock,
         result=record.result,
         start_ms=record.start_ms,
         duration_ms=record.duration_ms,
@@ -255,6 +266,16 @@ def _break_cycles(graph: FlowGraph) -> list[str]:
     if not problems:
         raise CorruptGraphError("flow graph has a cycle, but no link points at a later node to break it")
     return problems
+
+
+def _last_event_ms(graph: FlowGraph, start_ms: int | None) -> int:
+    """The latest time the files record: the newest node start, or the run's start (one pass)."""
+    latest = start_ms if start_ms is not None else 0
+    for node in graph:
+        started = node.start_ms
+        if started is not None and started > latest:
+            latest = started
+    return latest
 
 
 def _patch_with_placeholders(graph: FlowGraph, execution: FlowExecution) -> list[str]:
