@@ -557,7 +557,7 @@ def import_(source: str, target: str, strict: bool, placeholders: bool) -> None:
             + (f"; {len(report.failed)} failed" if report.failed else "")
         )
         for name, why in report.repaired:
-            console.print(f"[bold yellow]repaired:[/] {escape(name)}: {escape(why)}", soft_wrap=True)
+            console.print(f"[bold yellow]repaired:[/] {_escape(name)}: {_escape(why)}", soft_wrap=True)
         named = {p.run for p in report.problems}
         for problem in report.problems:
             console.print(f"[bold red]damaged:[/] {_escape(str(problem))}", soft_wrap=True)
