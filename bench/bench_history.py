@@ -208,7 +208,12 @@ def child_build(home: str, warehouse: str) -> None:
     """Run one build and print its peak RSS (KiB) as JSON: measured in a process of its own."""
     start = time.perf_counter()
     History.build(home, warehouse)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child forked from this big
+    # benchmark process would report the parent's size.
+    status = Path("/proc/self/status")
+    lines = status.read_text().splitlines() if status.exists() else []
+    peak = next((int(line.split()[1]) for line in lines if line.startswith("VmHWM:")), 0)
+    peak = peak or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"peak_kib": peak, "seconds": time.perf_counter() - start}))
 
 
