@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from flowgraph.errors import EngineNotFoundError, FlowGraphError
-from render.style import STATES, humanize_ms, state_name
+from render.style import STATES, format_offsets, humanize_ms, state_name
 
 if TYPE_CHECKING:  # rich's renderables and the model load when a command runs: `--help` stays fast
     from rich.console import Console
@@ -71,6 +71,13 @@ def _err() -> Console:
     return Console(stderr=True, highlight=False)
 
 
+def _escape(text: str) -> str:
+    """Text shown verbatim inside rich markup (rich loads on first use, keeping ``--help`` fast)."""
+    from rich.markup import escape
+
+    return escape(text)
+
+
 @contextmanager
 def _errors() -> Iterator[None]:
     """Turn library errors into one-line messages and exit codes (no tracebacks for users)."""
@@ -112,37 +119,45 @@ def stage_table(run: Run, *, depth: int | None = None, steps: bool = False, titl
     table.add_column("Starts at", justify="right")
     table.add_column("Duration", justify="right")
     table.add_column("Paused", justify="right", style="bright_black")
+    rows: list[list[str | Text]] = []
+    offsets: list[int | None] = []  # one per row: the column is formatted at the end, in one format
     stack = [(s, 0) for s in reversed(analysis.stages)]
     while stack:
         stage, level = stack.pop()
         state = stage_state(stage)
-        offset = (
-            _signed(humanize_ms(stage.start_ms - origin)) if stage.start_ms is not None and origin is not None else ""
-        )
+        offsets.append(stage.start_ms - origin if stage.start_ms is not None and origin is not None else None)
         kind = {"STAGE": "stage", "PARALLEL_BRANCH": "branch", "PARALLEL_BLOCK": "parallel"}[stage.type.name]
-        table.add_row(
-            "  " * level + stage.name,
-            kind,
-            _styled(state),
-            offset,
-            humanize_ms(stage.duration_ms),
-            humanize_ms(stage.pause_ms) if stage.pause_ms else "",
+        rows.append(
+            [
+                "  " * level + stage.name,
+                kind,
+                _styled(state),
+                "",
+                humanize_ms(stage.duration_ms),
+                humanize_ms(stage.pause_ms) if stage.pause_ms else "",
+            ]
         )
         if steps:
             for step in stage.steps:
                 text = f"{step.function_name or step.name} {step.arguments or ''}".strip()
                 if step.error:
                     text += f"  ({step.error})"
-                table.add_row(
-                    Text("  " * (level + 1) + text, style="bright_black"),
-                    "step",
-                    _styled(state_name(step.status)),
-                    "",
-                    humanize_ms(step.duration_ms),
-                    "",
+                offsets.append(None)
+                rows.append(
+                    [
+                        Text("  " * (level + 1) + text, style="bright_black"),
+                        "step",
+                        _styled(state_name(step.status)),
+                        "",
+                        humanize_ms(step.duration_ms),
+                        "",
+                    ]
                 )
         if depth is None or level < depth:
             stack.extend((child, level + 1) for child in reversed(stage.children))
+    for row, offset in zip(rows, format_offsets(offsets), strict=True):
+        row[3] = offset
+        table.add_row(*row)
     return table
 
 
@@ -427,10 +442,16 @@ def _render(
     from render.engine import render_dot
 
     if view == "stage-view":
+        from flowgraph.jenkins.load_report import LoadReport
         from render.sources import open_runs
         from render.stage_view import StageGrid, stage_view_html, stage_view_svg
 
-        runs: list[Run] = [run for source in sources for run in open_runs(source)]
+        damage = LoadReport()
+        runs: list[Run] = [run for source in sources for run in open_runs(source, report=damage)]
+        for problem in damage.problems:  # drawn without the damaged runs, each named here
+            _err().print(f"[bold yellow]skipped:[/] {_escape(str(problem))}", soft_wrap=True)
+        if damage.problems and not runs:
+            raise damage.problems[0].error
         runs.sort(key=lambda r: (r.name or "", r.number or 0))
         grid = StageGrid(runs)
         if fmt in ("png", "pdf"):
@@ -491,14 +512,21 @@ def _page(title: str, body: str) -> str:
 @main.command(name="import")
 @click.argument("source")
 @click.argument("target")
-def import_(source: str, target: str) -> None:
+@click.option("--strict", is_flag=True, help="Exit 1 when any run could not be read (damage is reported either way).")
+@click.option(
+    "--placeholders",
+    is_flag=True,
+    help="Import damaged runs with marked placeholder nodes (missing/unreadable nodes, cycles) instead of skipping.",
+)
+def import_(source: str, target: str, strict: bool, placeholders: bool) -> None:
     """Copy runs from SOURCE (a build directory, a job directory or a whole JENKINS_HOME) into TARGET.
 
     \b
     TARGET is a SQL database (sqlite:///runs.db, postgresql://user@host/db, or a .db/.sqlite
     file; each run becomes execution '<job>#<number>') or a directory, written in Jenkins' own
-    XML format (jobs/<job>/builds/<n>). A damaged run is reported and skipped; the exit code
-    is 1 if any run failed.
+    XML format (jobs/<job>/builds/<n>). A damaged run is skipped and named at the end (job#number,
+    build directory, error); the exit code is 0 when every run that could be read was imported,
+    1 when none could be, or with --strict when any could not.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -521,20 +549,23 @@ def import_(source: str, target: str) -> None:
             def advance(done: int, total: int, name: str) -> None:
                 progress.update(task, completed=done, total=total, name=name)
 
-            report = import_runs(source, target, progress=advance)
+            report = import_runs(
+                source, target, progress=advance, on_corrupt="placeholder" if placeholders else "raise"
+            )
         _console().print(
             f"Imported {len(report.imported)} run(s), {report.nodes} flow nodes, into {target}"
             + (f"; {len(report.failed)} failed" if report.failed else "")
         )
-        for name, problem in report.failed:
-            console.print(f"[bold red]failed:[/] {name}: {problem}")
-        if report.failed:
+        for name, why in report.repaired:
+            console.print(f"[bold yellow]repaired:[/] {_escape(name)}: {_escape(why)}", soft_wrap=True)
+        named = {p.run for p in report.problems}
+        for problem in report.problems:
+            console.print(f"[bold red]damaged:[/] {_escape(str(problem))}", soft_wrap=True)
+        for name, message in report.failed:
+            if name not in named:
+                console.print(f"[bold red]failed:[/] {_escape(name)}: {_escape(message)}", soft_wrap=True)
+        if report.failed and (strict or not report.imported):
             sys.exit(EXIT_INPUT)
-
-
-def _signed(text: str) -> str:
-    """An offset from the run's start: ``+12s``, or ``-20d 3h`` for a stage stamped before the run began."""
-    return text if text.startswith("-") else "+" + text
 
 
 # Commands that live in their own modules (registered here; they import this module's public names).
@@ -544,6 +575,7 @@ command_errors = _errors
 main.lazy_commands.update(
     {  # name: (module, attribute, one-line help shown by `flowgraph --help` without importing it)
         "diff": ("render.cli_diff", "diff_command", "Show what changed from run RUN_A to run RUN_B."),
+        "history": ("render.cli_history", "history", "Build and query a warehouse of many runs' history."),
         "export": ("render.cli_export", "export", "Export runs to other tools' formats."),
         "log": ("render.cli_log", "log", "Print the console output of a run, a step, a stage or the failed steps."),
     }

@@ -31,10 +31,13 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from flowgraph.errors import FlowGraphError, StorageError
 from flowgraph.execution import FlowExecution
+from flowgraph.jenkins.load_report import LoadProblem, LoadReport
+from flowgraph.jenkins.runs import OnCorrupt, RunRef
 from flowgraph.run import Run
 from render.networkx_io import load_run_json
 
@@ -117,8 +120,12 @@ def _has_builds(path: Path) -> bool:
     return not any(n.endswith(".xml") and n[:-4].isdigit() for n in names)
 
 
-def open_runs(spec: str | os.PathLike[str]) -> Iterator[Run]:
-    """Every run ``spec`` names: a single run source, or each build under a JENKINS_HOME, folder or job."""
+def open_runs(spec: str | os.PathLike[str], *, report: LoadReport | None = None) -> Iterator[Run]:
+    """Every run ``spec`` names: a single run source, or each build under a JENKINS_HOME, folder or job.
+
+    With a ``report``, a damaged build under a home is recorded there and skipped (the walk goes
+    on); without one, its typed error is raised.
+    """
     text = os.fspath(spec)
     path = Path(text)
     if _has_builds(path):
@@ -127,7 +134,16 @@ def open_runs(spec: str | os.PathLike[str]) -> Iterator[Run]:
         found = False
         for ref in iter_runs(path):
             found = True
-            yield ref.load()
+            if report is None:
+                yield ref.load()
+                continue
+            try:
+                run = ref.load()
+            except FlowGraphError as exc:
+                report.failed(ref, exc)
+                continue
+            report.loaded(str(ref))
+            yield run
         if not found:
             raise StorageError(f"{text}: no Pipeline builds found under it", path=text)
         return
@@ -151,14 +167,21 @@ def run_key(run: Run, index: int) -> tuple[str, int]:
 
 @dataclass
 class ImportReport:
-    """What :func:`import_runs` did: the runs copied, and the ones that failed (with why)."""
+    """What :func:`import_runs` did: the runs copied, and the ones that failed (with why).
+
+    ``failed`` pairs each run's name with the message; ``problems`` holds the typed errors of
+    the damaged runs found under a home (job, number, build directory, error); ``repaired``
+    names the runs imported with placeholder nodes (``on_corrupt="placeholder"``) and why.
+    """
 
     imported: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     nodes: int = 0
+    problems: list[LoadProblem] = field(default_factory=list)
+    repaired: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _refs(source: str) -> list[tuple[str, Callable[[], Run]]]:
+def _refs(source: str, on_corrupt: OnCorrupt = "raise") -> list[tuple[str, Callable[[], Run], RunRef | None]]:
     """Lazy loaders for every run under ``source``, so a damaged run fails alone."""
     path = Path(source)
     if _has_builds(path):
@@ -167,8 +190,8 @@ def _refs(source: str) -> list[tuple[str, Callable[[], Run]]]:
         refs = list(iter_runs(path))
         if not refs:
             raise StorageError(f"{source}: no Pipeline builds found under it", path=source)
-        return [(str(ref), ref.load) for ref in refs]
-    return [(source, lambda: open_run(source))]
+        return [(str(ref), partial(ref.load, on_corrupt=on_corrupt), ref) for ref in refs]
+    return [(source, lambda: open_run(source), None)]
 
 
 def import_runs(
@@ -176,15 +199,19 @@ def import_runs(
     target: str,
     *,
     progress: Callable[[int, int, str], None] | None = None,
+    on_corrupt: OnCorrupt = "raise",
 ) -> ImportReport:
     """Copy every run under ``source`` into ``target`` (a SQL URL/file or a directory).
 
     ``progress(done, total, name)`` is called after each run. A run that cannot be read is
-    recorded in the report's ``failed`` list and the import goes on.
+    recorded in the report's ``failed`` list and the import goes on. With
+    ``on_corrupt="placeholder"`` a damaged run is imported with marked placeholder nodes
+    instead, and listed in ``repaired`` with what was wrong.
     """
-    refs = _refs(source)
+    refs = _refs(source, on_corrupt)
     report = ImportReport()
-    for index, (name, loader) in enumerate(refs):
+    damage = LoadReport()
+    for index, (name, loader, ref) in enumerate(refs):
         try:
             run = loader()
             job, number = run_key(run, index)
@@ -194,8 +221,13 @@ def import_runs(
                 _save_xml(run, Path(target), job, number)
             report.imported.append(f"{job}#{number}")
             report.nodes += len(run.graph)
+            corruption = run.metadata.get("corruption")
+            if corruption:
+                report.repaired.append((f"{job}#{number}", "; ".join(map(str, corruption))))
         except FlowGraphError as exc:
             report.failed.append((name, str(exc)))
+            if ref is not None:
+                report.problems.append(damage.failed(ref, exc))
         if progress is not None:
             progress(index + 1, len(refs), name)
     return report
