@@ -159,7 +159,7 @@ class Failure:
 class FailureSummary:
     """The result of :func:`failure_summary`: failures (first first), caught errors, and notes.
 
-    ``result`` is the run's status; ``notes`` are plain sentences about the run a reader should
+    ``status`` is the run's status; ``notes`` are plain sentences about the run a reader should
     know (for example a run that failed without any uncaught error: a ``catchError`` or
     ``currentBuild.result`` set it).
     """
