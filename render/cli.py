@@ -58,11 +58,43 @@ _SOURCE_HELP = (
 
 
 def _console() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    from render.cli_output import console
+
+    return console()  # the terminal's width, or wide enough that piped tables are never cut
 
 
 def _err() -> Console:
-    return Console(stderr=True, highlight=False)
+    from render.cli_output import console
+
+    return console(stderr=True)
+
+
+_ON_CORRUPT = click.option(
+    "--on-corrupt",
+    type=click.Choice(["raise", "placeholder"]),
+    default="raise",
+    show_default=True,
+    help="A damaged Jenkins build: stop with an error, or load it with marked stand-ins (and a warning).",
+)
+_AS_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+_AS_CSV = click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
+
+
+def _records(records: Any, as_json: bool, as_csv: bool) -> bool:
+    """Print ``records`` as JSON or CSV when asked; True when done."""
+    if as_json and as_csv:
+        raise click.UsageError("give --json or --csv, not both")
+    if not (as_json or as_csv):
+        return False
+    from render.cli_output import write_records
+
+    write_records(records, "json" if as_json else "csv")
+    return True
+
+
+def _warn_patched(run: Run, label: str) -> None:
+    for problem in run.metadata.get("corruption", []) or []:
+        _err().print(f"[bold yellow]warning:[/] {label}: damaged, drawn with stand-ins: {problem}")
 
 
 @contextmanager
@@ -141,10 +173,10 @@ def _label(run: Run, fallback: str) -> str:
     return fallback
 
 
-def _open(source: str) -> Run:
+def _open(source: str, on_corrupt: str = "raise") -> Run:
     from render.sources import open_run
 
-    return open_run(source)
+    return open_run(source, on_corrupt="placeholder" if on_corrupt == "placeholder" else "raise")
 
 
 # -- the command group ---------------------------------------------------------------------
@@ -224,13 +256,22 @@ def demo(out: Path, engine: str | None) -> None:
 
 @main.command(help="Summarise one run: result, timing, size, heads, stages and failing steps.\n\n" + _SOURCE_HELP)
 @click.argument("source")
-def info(source: str) -> None:
+@_ON_CORRUPT
+@_AS_JSON
+@_AS_CSV
+def info(source: str, on_corrupt: str, as_json: bool, as_csv: bool) -> None:
     from render.blocks import BlockTree
     from scanners import analyze
 
     console = _console()
     with _errors():
-        run = _open(source)
+        run = _open(source, on_corrupt)
+        _warn_patched(run, _label(run, source))
+        if as_json or as_csv:
+            from render.cli_output import info_record
+
+            _records(info_record(run, _label(run, source)), as_json, as_csv)
+            return
         analysis = analyze(run)
         state = state_name(analysis.status)
         timing = analysis.timing
@@ -264,9 +305,18 @@ def info(source: str) -> None:
 @click.argument("source")
 @click.option("--depth", type=click.IntRange(min=0), help="Show nested stages down to this depth (0 = top level).")
 @click.option("--steps", is_flag=True, help="List each stage's steps under it.")
-def stages(source: str, depth: int | None, steps: bool) -> None:
+@_ON_CORRUPT
+@_AS_JSON
+@_AS_CSV
+def stages(source: str, depth: int | None, steps: bool, on_corrupt: str, as_json: bool, as_csv: bool) -> None:
     with _errors():
-        run = _open(source)
+        run = _open(source, on_corrupt)
+        _warn_patched(run, _label(run, source))
+        if as_json or as_csv:
+            from render.cli_output import stage_records
+
+            _records(stage_records(run, depth=depth, steps=steps), as_json, as_csv)
+            return
         _console().print(stage_table(run, depth=depth, steps=steps, title=_label(run, source)))
 
 
@@ -314,6 +364,10 @@ _FORMATS = {
     help="graph: collapse automatically above this many drawn nodes.",
 )
 @click.option("--engine", type=click.Choice(["dot", "wasm", "cairo", "pure"]), help="Force a Graphviz engine.")
+@click.option("--last", type=click.IntRange(min=1), help="stage-view: only the newest N runs of each job.")
+@click.option("--title", help="stage-view: the page's title (default: the job and how many builds).")
+@click.option("--strict", is_flag=True, help="stage-view: exit 1 when a run cannot be read (default: a warning).")
+@_ON_CORRUPT
 def render(
     sources: Sequence[str],
     view: str,
@@ -324,6 +378,10 @@ def render(
     root: str | None,
     max_nodes: int,
     engine: str | None,
+    last: int | None,
+    title: str | None,
+    strict: bool,
+    on_corrupt: str,
 ) -> None:
     if fmt is None:
         suffix = output.suffix.lstrip(".").lower() if output is not None else ""
@@ -336,8 +394,23 @@ def render(
         raise click.BadParameter(f"{fmt.upper()} is binary: give an output file with -o", param_hint="--output")
     if view != "stage-view" and len(sources) > 1:
         raise click.BadParameter(f"--view {view} draws one run; got {len(sources)} sources", param_hint="SOURCES")
+    damaged: list[tuple[str, str]] = []
     with _errors():
-        data = _render(sources, view, fmt, collapse_depth, hide_bodies, root, max_nodes, engine)
+        if view == "stage-view":
+            from render.multi_run import stage_view_document
+
+            document = stage_view_document(
+                sources,
+                fmt,
+                last=last,
+                title=title,
+                on_corrupt="placeholder" if on_corrupt == "placeholder" else "raise",
+            )
+            data, damaged = document.data, document.damaged
+            for label, problem in document.patched:
+                _err().print(f"[bold yellow]warning:[/] {label}: damaged, drawn with stand-ins: {problem}")
+        else:
+            data = _render(sources, view, fmt, collapse_depth, hide_bodies, root, max_nodes, engine, on_corrupt)
         if output is None:
             click.echo(data.decode("utf-8") if isinstance(data, bytes) else data, nl=False)
         else:
@@ -346,6 +419,10 @@ def render(
             except OSError as exc:
                 raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from exc
             _err().print(f"wrote {output}")
+    for label, problem in damaged:
+        _err().print(f"[bold {'red' if strict else 'yellow'}]{'error' if strict else 'warning'}:[/] {label}: {problem}")
+    if damaged and strict:
+        sys.exit(EXIT_INPUT)
 
 
 def _render(
@@ -357,22 +434,12 @@ def _render(
     root: str | None,
     max_nodes: int,
     engine: str | None,
+    on_corrupt: str = "raise",
 ) -> str | bytes:
     from render.engine import render_dot
 
-    if view == "stage-view":
-        from render.sources import open_runs
-        from render.stage_view import StageGrid, stage_view_html, stage_view_svg
-
-        runs: list[Run] = [run for source in sources for run in open_runs(source)]
-        runs.sort(key=lambda r: (r.name or "", r.number or 0))
-        grid = StageGrid(runs)
-        if fmt in ("png", "pdf"):
-            from render.engine import convert_svg
-
-            return convert_svg(stage_view_svg(grid), fmt)
-        return stage_view_svg(grid) if fmt == "svg" else stage_view_html(grid)
-    run = _open(sources[0])
+    run = _open(sources[0], on_corrupt)
+    _warn_patched(run, _label(run, sources[0]))
     if view == "timeline":
         import io
 
@@ -467,3 +534,13 @@ def import_(source: str, target: str) -> None:
 def _signed(text: str) -> str:
     """An offset from the run's start: ``+12s``, or ``-20d 3h`` for a stage stamped before the run began."""
     return text if text.startswith("-") else "+" + text
+
+
+def _register() -> None:
+    """Commands that live in their own modules."""
+    from render.cli_list import list_runs
+
+    main.add_command(list_runs)
+
+
+_register()
