@@ -536,11 +536,16 @@ def _signed(text: str) -> str:
     return text if text.startswith("-") else "+" + text
 
 
-def _register() -> None:
-    """Commands that live in their own modules."""
-    from render.cli_list import list_runs
+# Commands that live in their own modules (registered here; they import this module's public names).
+command_errors = _errors
+"""For command modules: library errors become one-line messages and this CLI's exit codes."""
 
-    main.add_command(list_runs)
+from render.cli_diff import diff_command  # noqa: E402
+from render.cli_export import export as _export_group  # noqa: E402
+from render.cli_list import list_runs  # noqa: E402
+from render.cli_log import log as _log_command  # noqa: E402
 
-
-_register()
+main.add_command(_log_command)
+main.add_command(_export_group)
+main.add_command(diff_command)
+main.add_command(list_runs)
