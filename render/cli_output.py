@@ -76,7 +76,9 @@ def stage_records(run: Run, *, depth: int | None = None, steps: bool = False) ->
     """The stage tree (and optionally each stage's steps) as flat records, in display order.
 
     ``path`` is the stage's place in the tree (``Test / lint``), so same-named stages at
-    different places stay apart.
+    different places stay apart; ``parent`` is the enclosing stage's node id. Beyond
+    :data:`PATH_PARTS` levels the path keeps its first and last parts around ``…``, so a run
+    nested 100,000 deep still prints in linear time and space.
     """
     from render.stage_graph import stage_state
     from render.style import state_name
@@ -85,12 +87,17 @@ def stage_records(run: Run, *, depth: int | None = None, steps: bool = False) ->
     analysis = analyze(run)
     origin = analysis.timing.start_ms
     records: list[dict[str, Any]] = []
-    stack: list[tuple[StageNode, int, tuple[str, ...]]] = [(s, 0, (s.name,)) for s in reversed(analysis.stages)]
+    names: list[str] = []  # the names from the top down to the stage being visited (pre-order walk)
+    stack: list[tuple[StageNode, int, str | None]] = [(s, 0, None) for s in reversed(analysis.stages)]
     while stack:
-        stage, level, path = stack.pop()
+        stage, level, parent = stack.pop()
+        del names[level:]
+        names.append(stage.name)
+        path = _path_text(names)
         records.append(
             {
-                "path": " / ".join(path),
+                "path": path,
+                "parent": parent,
                 "name": stage.name,
                 "kind": {"STAGE": "stage", "PARALLEL_BRANCH": "branch", "PARALLEL_BLOCK": "parallel"}[stage.type.name],
                 "depth": level,
@@ -108,7 +115,8 @@ def stage_records(run: Run, *, depth: int | None = None, steps: bool = False) ->
             for step in stage.steps:
                 records.append(
                     {
-                        "path": " / ".join(path),
+                        "path": path,
+                        "parent": stage.id,
                         "name": f"{step.function_name or 'step'} {step.arguments or ''}".strip(),
                         "kind": "step",
                         "depth": level + 1,
@@ -125,8 +133,20 @@ def stage_records(run: Run, *, depth: int | None = None, steps: bool = False) ->
                     }
                 )
         if depth is None or level < depth:
-            stack.extend((child, level + 1, (*path, child.name)) for child in reversed(stage.children))
+            stack.extend((child, level + 1, stage.id) for child in reversed(stage.children))
     return records
+
+
+PATH_PARTS = 12
+"""Stage paths longer than this many levels are shown as their first and last parts around an ellipsis."""
+
+
+def _path_text(names: list[str]) -> str:
+    if len(names) <= PATH_PARTS:
+        return " / ".join(names)
+    keep = PATH_PARTS // 2
+    hidden = len(names) - 2 * keep
+    return " / ".join([*names[:keep], f"\u2026 {hidden} levels \u2026", *names[-keep:]])
 
 
 def _failing(run: Run) -> Iterator[dict[str, Any]]:
