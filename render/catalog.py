@@ -73,6 +73,13 @@ class RunEntry:
 
         return open_run(self.source, on_corrupt=on_corrupt)
 
+    def problem(self, error: FlowGraphError) -> str:
+        """``job#number (where): ErrorType: message``, as every multi-run path names a damaged run."""
+        from flowgraph.jenkins.load_report import LoadProblem
+
+        where = self._build_dir if self._build_dir is not None else Path(self.source)
+        return str(LoadProblem(self.job, self.number or 0, where, error))
+
     def as_dict(self) -> dict[str, Any]:
         """Plain values for JSON or CSV: times as ISO 8601 (UTC) next to the raw milliseconds."""
         return {
@@ -141,7 +148,7 @@ def _build_entry(job: str, number: int, build_dir: Path) -> RunEntry:
     try:
         record = read_build_xml(build_dir / "build.xml")
     except FlowGraphError as exc:
-        entry.error = str(exc)
+        entry.error = entry.problem(exc)
         return entry
     entry.result = record.result.name if record.result is not None else None
     entry.start_ms = record.start_ms if record.start_ms is not None else record.timestamp_ms

@@ -43,10 +43,14 @@ class StageViewDocument:
     patched: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _load(entry: RunEntry, on_corrupt: OnCorrupt) -> Run:
+def _load(entry: RunEntry, on_corrupt: OnCorrupt) -> Run | str:
+    """The run, or the named problem that kept it from loading."""
     if entry.error is not None:
-        raise FlowGraphError(entry.error)
-    return entry.load(on_corrupt=on_corrupt)
+        return entry.error
+    try:
+        return entry.load(on_corrupt=on_corrupt)
+    except FlowGraphError as exc:
+        return entry.problem(exc)
 
 
 def stage_view_document(
@@ -68,11 +72,10 @@ def stage_view_document(
     for key, runs in groups.items():
         items: list[Run | RunFailure] = []
         for entry in runs:
-            try:
-                run = _load(entry, on_corrupt)
-            except FlowGraphError as exc:
-                items.append(RunFailure(entry.label, str(exc), entry.start_ms))
-                document.damaged.append((entry.label, str(exc)))
+            run = _load(entry, on_corrupt)
+            if isinstance(run, str):
+                items.append(RunFailure(entry.label, run, entry.start_ms))
+                document.damaged.append((entry.label, run))
                 continue
             for problem in run.metadata.get("corruption", []) or []:
                 document.patched.append((entry.label, str(problem)))

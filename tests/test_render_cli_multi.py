@@ -76,7 +76,7 @@ def test_stage_view_names_the_damaged_run_and_goes_on(home: Path, tmp_path: Path
     out = tmp_path / "view.html"
     done = _flowgraph("render", str(home), "--view", "stage-view", "-o", str(out), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "warning" in done.stderr and "test0 #1" in done.stderr and "cycle" in done.stderr
+    assert "damaged: test0#1 (" in done.stderr and "GraphCycleError" in done.stderr and "cycle" in done.stderr
     page = lxml.html.fromstring(out.read_text(encoding="utf-8"))
     sections = page.find_class("fg-job")
     headings = [s.text_content() for s in page.iter("h2")]
