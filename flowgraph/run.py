@@ -150,6 +150,17 @@ class Run:
             return None
         return self.start_ms + self.duration_ms
 
+    def _repr_html_(self) -> str:
+        """Jupyter: a table of the run's facts (``import render`` shows its stage graph instead)."""
+        from flowgraph.run_summary import summary_html
+
+        return summary_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from flowgraph.run_summary import summary_markdown
+
+        return summary_markdown(self)
+
     def __repr__(self) -> str:
         who = f"{self.name}#{self.number} " if self.name is not None else ""
         state = "running" if self.running else (self.result.name if self.result else "no result")

@@ -60,15 +60,47 @@ _SOURCE_HELP = (
 
 
 def _console() -> Console:
-    from rich.console import Console
+    from render.cli_output import console
 
-    return Console(highlight=False, soft_wrap=False)
+    return console()  # the terminal's width, or wide enough that piped tables are never cut
 
 
 def _err() -> Console:
-    from rich.console import Console
+    from render.cli_output import console
 
-    return Console(stderr=True, highlight=False)
+    return console(stderr=True)
+
+
+_ON_CORRUPT = click.option(
+    "--on-corrupt",
+    type=click.Choice(["raise", "placeholder"]),
+    default="raise",
+    show_default=True,
+    help="A damaged Jenkins build: stop with an error, or load it with marked stand-ins (and a warning).",
+)
+_AS_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+_AS_CSV = click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
+
+
+def _records(records: Any, as_json: bool, as_csv: bool) -> bool:
+    """Print ``records`` as JSON or CSV when asked; True when done."""
+    if as_json and as_csv:
+        raise click.UsageError("give --json or --csv, not both")
+    if not (as_json or as_csv):
+        return False
+    from render.cli_output import write_records
+
+    write_records(records, "json" if as_json else "csv")
+    return True
+
+
+def _warn_patched(run: Run, label: str) -> None:
+    for problem in run.metadata.get("corruption", []) or []:
+        _warn_stand_ins(label, str(problem))
+
+
+def _warn_stand_ins(label: str, problem: str) -> None:
+    _err().print(f"[bold yellow]warning:[/] {_escape(label)}: damaged, drawn with stand-ins: {_escape(problem)}")
 
 
 def _escape(text: str) -> str:
@@ -167,10 +199,10 @@ def _label(run: Run, fallback: str) -> str:
     return fallback
 
 
-def _open(source: str) -> Run:
+def _open(source: str, on_corrupt: str = "raise") -> Run:
     from render.sources import open_run
 
-    return open_run(source)
+    return open_run(source, on_corrupt="placeholder" if on_corrupt == "placeholder" else "raise")
 
 
 # -- the command group ---------------------------------------------------------------------
@@ -301,7 +333,10 @@ def demo(out: Path, engine: str | None) -> None:
 
 @main.command(help="Summarise one run: result, timing, size, heads, stages and failing steps.\n\n" + _SOURCE_HELP)
 @click.argument("source")
-def info(source: str) -> None:
+@_ON_CORRUPT
+@_AS_JSON
+@_AS_CSV
+def info(source: str, on_corrupt: str, as_json: bool, as_csv: bool) -> None:
     from rich.table import Table
 
     from render.blocks import BlockTree
@@ -309,7 +344,13 @@ def info(source: str) -> None:
 
     console = _console()
     with _errors():
-        run = _open(source)
+        run = _open(source, on_corrupt)
+        _warn_patched(run, _label(run, source))
+        if as_json or as_csv:
+            from render.cli_output import info_record
+
+            _records(info_record(run, _label(run, source)), as_json, as_csv)
+            return
         analysis = analyze(run)
         state = state_name(analysis.status)
         timing = analysis.timing
@@ -340,9 +381,18 @@ def info(source: str) -> None:
 @click.argument("source")
 @click.option("--depth", type=click.IntRange(min=0), help="Show nested stages down to this depth (0 = top level).")
 @click.option("--steps", is_flag=True, help="List each stage's steps under it.")
-def stages(source: str, depth: int | None, steps: bool) -> None:
+@_ON_CORRUPT
+@_AS_JSON
+@_AS_CSV
+def stages(source: str, depth: int | None, steps: bool, on_corrupt: str, as_json: bool, as_csv: bool) -> None:
     with _errors():
-        run = _open(source)
+        run = _open(source, on_corrupt)
+        _warn_patched(run, _label(run, source))
+        if as_json or as_csv:
+            from render.cli_output import stage_records
+
+            _records(stage_records(run, depth=depth, steps=steps), as_json, as_csv)
+            return
         from render.what_failed import failure_renderable
         from scanners import analyze
 
@@ -395,6 +445,10 @@ _FORMATS = {
     help="graph: collapse automatically above this many drawn nodes.",
 )
 @click.option("--engine", type=click.Choice(["dot", "wasm", "cairo", "pure"]), help="Force a Graphviz engine.")
+@click.option("--last", type=click.IntRange(min=1), help="stage-view: only the newest N runs of each job.")
+@click.option("--title", help="stage-view: the page's title (default: the job and how many builds).")
+@click.option("--strict", is_flag=True, help="stage-view: exit 1 when a run cannot be read (default: a warning).")
+@_ON_CORRUPT
 def render(
     sources: Sequence[str],
     view: str,
@@ -405,6 +459,10 @@ def render(
     root: str | None,
     max_nodes: int,
     engine: str | None,
+    last: int | None,
+    title: str | None,
+    strict: bool,
+    on_corrupt: str,
 ) -> None:
     if fmt is None:
         suffix = output.suffix.lstrip(".").lower() if output is not None else ""
@@ -417,8 +475,23 @@ def render(
         raise click.BadParameter(f"{fmt.upper()} is binary: give an output file with -o", param_hint="--output")
     if view != "stage-view" and len(sources) > 1:
         raise click.BadParameter(f"--view {view} draws one run; got {len(sources)} sources", param_hint="SOURCES")
+    damaged: list[tuple[str, str]] = []
     with _errors():
-        data = _render(sources, view, fmt, collapse_depth, hide_bodies, root, max_nodes, engine)
+        if view == "stage-view":
+            from render.multi_run import stage_view_document
+
+            document = stage_view_document(
+                sources,
+                fmt,
+                last=last,
+                title=title,
+                on_corrupt="placeholder" if on_corrupt == "placeholder" else "raise",
+            )
+            data, damaged = document.data, document.damaged
+            for label, problem in document.patched:
+                _warn_stand_ins(label, problem)
+        else:
+            data = _render(sources, view, fmt, collapse_depth, hide_bodies, root, max_nodes, engine, on_corrupt)
         if output is None:
             click.echo(data.decode("utf-8") if isinstance(data, bytes) else data, nl=False)
         else:
@@ -427,6 +500,10 @@ def render(
             except OSError as exc:
                 raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from exc
             _err().print(f"wrote {output}")
+    for _label_text, problem in damaged:  # the run is a row naming this in the view too
+        _err().print(f"[bold {'red' if strict else 'yellow'}]{'error' if strict else 'damaged'}:[/] {_escape(problem)}")
+    if damaged and strict:
+        sys.exit(EXIT_INPUT)
 
 
 def _render(
@@ -438,28 +515,12 @@ def _render(
     root: str | None,
     max_nodes: int,
     engine: str | None,
+    on_corrupt: str = "raise",
 ) -> str | bytes:
     from render.engine import render_dot
 
-    if view == "stage-view":
-        from flowgraph.jenkins.load_report import LoadReport
-        from render.sources import open_runs
-        from render.stage_view import StageGrid, stage_view_html, stage_view_svg
-
-        damage = LoadReport()
-        runs: list[Run] = [run for source in sources for run in open_runs(source, report=damage)]
-        for problem in damage.problems:  # drawn without the damaged runs, each named here
-            _err().print(f"[bold yellow]skipped:[/] {_escape(str(problem))}", soft_wrap=True)
-        if damage.problems and not runs:
-            raise damage.problems[0].error
-        runs.sort(key=lambda r: (r.name or "", r.number or 0))
-        grid = StageGrid(runs)
-        if fmt in ("png", "pdf"):
-            from render.engine import convert_svg
-
-            return convert_svg(stage_view_svg(grid), fmt)
-        return stage_view_svg(grid) if fmt == "svg" else stage_view_html(grid)
-    run = _open(sources[0])
+    run = _open(sources[0], on_corrupt)
+    _warn_patched(run, _label(run, sources[0]))
     if view == "timeline":
         import io
 
@@ -578,5 +639,6 @@ main.lazy_commands.update(
         "history": ("render.cli_history", "history", "Build and query a warehouse of many runs' history."),
         "export": ("render.cli_export", "export", "Export runs to other tools' formats."),
         "log": ("render.cli_log", "log", "Print the console output of a run, a step, a stage or the failed steps."),
+        "list": ("render.cli_list", "list_runs", "List the runs of a JENKINS_HOME or SQL store (job, number, result)."),
     }
 )

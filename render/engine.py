@@ -208,8 +208,12 @@ def convert_svg(svg: bytes | str, fmt: str) -> bytes:
             f"writing {fmt} needs cairosvg and the system's Cairo library ({exc}): pip install cairosvg; "
             "Debian: apt-get install libcairo2 fonts-dejavu-core"
         ) from exc
+    from render.svg_fit import fit_labels
+
     data = svg.encode("utf-8") if isinstance(svg, str) else svg
     try:
+        data = fit_labels(data)  # the labels' font has every glyph, and each label fits its box
+
         result: bytes = cairosvg.svg2pdf(bytestring=data) if fmt == "pdf" else cairosvg.svg2png(bytestring=data)
     except Exception as exc:  # cairosvg raises plain exceptions of many kinds on bad input
         raise RenderError(f"cairosvg could not draw the picture as {fmt}: {type(exc).__name__}: {exc}") from exc

@@ -33,15 +33,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flowgraph.errors import FlowGraphError, StorageError
 from flowgraph.execution import FlowExecution
 from flowgraph.jenkins.load_report import LoadProblem, LoadReport
 from flowgraph.jenkins.runs import OnCorrupt, RunRef
 from flowgraph.run import Run
+
+if TYPE_CHECKING:
+    from flowgraph.jenkins.runs import OnCorrupt
 from render.networkx_io import load_run_json
 
-__all__ = ["open_run", "open_runs", "is_sql", "import_runs", "ImportReport", "run_key"]
+__all__ = ["open_run", "open_runs", "is_sql", "has_builds", "import_runs", "ImportReport", "run_key"]
 
 _SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql")
 _SQL_SUFFIXES = (".db", ".sqlite", ".sqlite3")
@@ -68,8 +72,12 @@ def _open_sql(spec: str) -> Run:
     return run
 
 
-def open_run(spec: str | os.PathLike[str]) -> Run:
+def open_run(spec: str | os.PathLike[str], *, on_corrupt: OnCorrupt = "raise") -> Run:
     """Open one run from a JSON file, a SQL URL/file, or anything :func:`flowgraph.load` reads.
+
+    ``on_corrupt="placeholder"`` loads a damaged Jenkins build with marked stand-in nodes and lists
+    the problems in ``run.metadata["corruption"]`` (see :func:`flowgraph.jenkins.runs.load_run`);
+    JSON files and SQL stores are read whole or not at all.
 
     Raises
     ------
@@ -88,19 +96,20 @@ def open_run(spec: str | os.PathLike[str]) -> Run:
     path = Path(text)
     if not _URL.match(text) and not path.exists():
         raise StorageError(f"{text}: no such file or directory", path=text)
-    if _has_builds(path):
+    if has_builds(path):
         from flowgraph.jenkins.runs import iter_runs
 
         refs = list(iter_runs(path))
         if len(refs) == 1:
-            return refs[0].load()
+            return refs[0].load(on_corrupt=on_corrupt)
         listed = ", ".join(f"{r} ({r.build_dir})" for r in refs[:5]) + (" …" if len(refs) > 5 else "")
         raise StorageError(
             f"{text} holds {len(refs)} Pipeline runs, not one; name a build directory: {listed or 'none found'}",
             path=text,
         )
+    options = {"on_corrupt": on_corrupt} if on_corrupt != "raise" and path.is_dir() else {}
     try:
-        return load(text)
+        return load(text, **options)
     except StorageError as exc:
         raise StorageError(
             f"{exc}. Expected a run: a flowgraph .json file, a SQL URL or .db file, a Jenkins build "
@@ -109,7 +118,7 @@ def open_run(spec: str | os.PathLike[str]) -> Run:
         ) from exc
 
 
-def _has_builds(path: Path) -> bool:
+def has_builds(path: Path) -> bool:
     """True for a directory that holds runs rather than being one (a job, folder or JENKINS_HOME)."""
     if not path.is_dir() or (path / "build.xml").exists() or (path / "flowNodeStore.xml").exists():
         return False
@@ -128,7 +137,7 @@ def open_runs(spec: str | os.PathLike[str], *, report: LoadReport | None = None)
     """
     text = os.fspath(spec)
     path = Path(text)
-    if _has_builds(path):
+    if has_builds(path):
         from flowgraph.jenkins.runs import iter_runs
 
         found = False
@@ -184,7 +193,7 @@ class ImportReport:
 def _refs(source: str, on_corrupt: OnCorrupt = "raise") -> list[tuple[str, Callable[[], Run], RunRef | None]]:
     """Lazy loaders for every run under ``source``, so a damaged run fails alone."""
     path = Path(source)
-    if _has_builds(path):
+    if has_builds(path):
         from flowgraph.jenkins.runs import iter_runs
 
         refs = list(iter_runs(path))

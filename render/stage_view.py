@@ -45,7 +45,17 @@ from render.stage_graph import stage_state
 from render.style import CSS_VARIABLES, STATES, humanize_ms, state_name
 from scanners import RunAnalysis, StageNode, analyze
 
-__all__ = ["StageGrid", "GridColumn", "GridRow", "GridCell", "stage_view_svg", "stage_view_html"]
+__all__ = [
+    "StageGrid",
+    "GridColumn",
+    "GridRow",
+    "GridCell",
+    "RunFailure",
+    "stage_view_svg",
+    "stage_view_html",
+    "stage_views_svg",
+    "stage_views_html",
+]
 
 _SVG = "http://www.w3.org/2000/svg"
 
@@ -79,13 +89,17 @@ class GridCell:
 
 @dataclass(slots=True)
 class GridRow:
-    """One run: its label, start, total duration, overall state and one cell per column."""
+    """One run: its label, start, total duration, overall state and one cell per column.
+
+    ``error`` names what was wrong with a run that could not be read (its cells stay empty).
+    """
 
     label: str
     start_ms: int | None
     duration_ms: int | None
     state: str
     cells: list[GridCell] = field(default_factory=list)
+    error: str | None = None
 
     @property
     def started(self) -> str:
@@ -95,8 +109,26 @@ class GridRow:
         return moment.strftime("%Y-%m-%d %H:%M")
 
 
-def _analysis(item: FlowGraph | Run | RunAnalysis) -> RunAnalysis:
-    return item if isinstance(item, RunAnalysis) else analyze(as_run(item))
+@dataclass(frozen=True, slots=True)
+class RunFailure:
+    """A run that could not be loaded: the stage view shows it as a row naming ``error``."""
+
+    label: str
+    error: str
+    start_ms: int | None = None
+
+
+def _analysis(item: FlowGraph | Run | RunAnalysis | RunFailure) -> RunAnalysis | RunFailure:
+    if isinstance(item, RunFailure | RunAnalysis):
+        return item
+    return analyze(as_run(item))
+
+
+def _place(stage: StageNode, seen: dict[str, int]) -> str:
+    """A stage's key among its siblings: its name, numbered from the second stage of that name on."""
+    count = seen.get(stage.name, 0) + 1
+    seen[stage.name] = count
+    return stage.name if count == 1 else f"{stage.name} ({count})"
 
 
 class StageGrid:
@@ -115,7 +147,11 @@ class StageGrid:
     __slots__ = ("averages", "columns", "rows")
 
     def __init__(
-        self, runs: Iterable[FlowGraph | Run | RunAnalysis], *, depth: int = 1, labels: Sequence[str] | None = None
+        self,
+        runs: Iterable[FlowGraph | Run | RunAnalysis | RunFailure],
+        *,
+        depth: int = 1,
+        labels: Sequence[str] | None = None,
     ) -> None:
         analyses = [_analysis(r) for r in runs]
         if labels is not None and len(labels) != len(analyses):
@@ -124,18 +160,31 @@ class StageGrid:
         per_run: list[dict[tuple[str, ...], StageNode]] = []
         for analysis in analyses:
             found: dict[tuple[str, ...], StageNode] = {}
-            stack: list[tuple[StageNode, tuple[str, ...]]] = [(s, (s.name,)) for s in reversed(analysis.stages)]
+            per_run.append(found)
+            if isinstance(analysis, RunFailure):
+                continue
+            # Keyed by place (the path of names, same-named siblings numbered), never by name alone.
+            top: dict[str, int] = {}
+            stack: list[tuple[StageNode, tuple[str, ...]]] = [(s, (_place(s, top),)) for s in analysis.stages]
+            stack.reverse()
             while stack:
                 node, path = stack.pop()
                 if path not in columns:
                     columns[path] = GridColumn(path, " \u203a ".join(path), len(path) - 1)
-                found.setdefault(path, node)
+                found[path] = node
                 if len(path) <= depth:
-                    stack.extend((c, (*path, c.name)) for c in reversed(node.children))
-            per_run.append(found)
+                    seen: dict[str, int] = {}
+                    children = [(c, (*path, _place(c, seen))) for c in node.children]
+                    stack.extend(reversed(children))
         self.columns = _ordered(list(columns.values()))
         self.rows: list[GridRow] = []
         for index, (analysis, found) in enumerate(zip(analyses, per_run, strict=True)):
+            if isinstance(analysis, RunFailure):
+                label = labels[index] if labels is not None else analysis.label
+                row = GridRow(label, analysis.start_ms, None, "unknown", error=analysis.error)
+                row.cells = [GridCell() for _ in self.columns]
+                self.rows.append(row)
+                continue
             run = analysis.run
             if labels is not None:
                 label = labels[index]
@@ -169,7 +218,9 @@ class StageGrid:
     @property
     def average_run_ms(self) -> int | None:
         """Jenkins' "average full run time" over the finished runs shown."""
-        durations = [d for r in self.rows if (d := r.duration_ms) is not None and r.state != "running"]
+        durations = [
+            d for r in self.rows if (d := r.duration_ms) is not None and r.state != "running" and r.error is None
+        ]
         return sum(durations) // len(durations) if durations else None
 
 
@@ -187,10 +238,42 @@ _HEADER_HEIGHT = 58
 _ROW_HEIGHT = 40
 
 
-def stage_view_svg(runs: Iterable[FlowGraph | Run | RunAnalysis] | StageGrid, **options: object) -> str:
+def stage_view_svg(runs: Iterable[FlowGraph | Run | RunAnalysis | RunFailure] | StageGrid, **options: object) -> str:
     """The stage view as a standalone SVG document (``options`` as for :class:`StageGrid`)."""
     grid = runs if isinstance(runs, StageGrid) else StageGrid(runs, **options)  # type: ignore[arg-type]
-    width = _ROW_LABEL_WIDTH + _CELL_WIDTH * len(grid.columns) + 2
+    return etree.tostring(_grid_svg(grid), encoding="unicode")
+
+
+def stage_views_svg(grids: Sequence[tuple[str, StageGrid]], *, title: str | None = None) -> str:
+    """Several stage views (one per job) in one SVG document, each under its own heading."""
+    if len(grids) == 1 and title is None:
+        return etree.tostring(_grid_svg(grids[0][1]), encoding="unicode")
+    parts = [(heading, _grid_svg(grid)) for heading, grid in grids]
+    y = 36 if title else 8
+    width = max([int(part.get("width", "0")) for _, part in parts] + [400])
+    outer = etree.Element(
+        f"{{{_SVG}}}svg",
+        nsmap={None: _SVG},  # type: ignore[dict-item]
+        attrib={"class": "fg-stage-views", "font-family": "Helvetica,Arial,sans-serif", "font-size": "12"},
+    )
+    if title:
+        _text(outer, 8, 24, title, weight="bold", size=18)
+    for heading, part in parts:
+        _text(outer, 8, y + 18, heading, weight="bold", size=15)
+        part.set("x", "0")
+        part.set("y", str(y + 28))
+        outer.append(part)
+        y += 28 + int(part.get("height", "0")) + 16
+    outer.set("width", str(width))
+    outer.set("height", str(y))
+    outer.set("viewBox", f"0 0 {width} {y}")
+    return etree.tostring(outer, encoding="unicode")
+
+
+def _grid_svg(grid: StageGrid) -> etree._Element:
+    # A damaged run's message gets room for a readable line even in a grid with few stages.
+    damaged_span = _CELL_WIDTH * max(1, len(grid.columns), 5 if any(r.error for r in grid.rows) else 1)
+    width = _ROW_LABEL_WIDTH + damaged_span + 2
     height = _HEADER_HEIGHT + _ROW_HEIGHT * len(grid.rows) + 2
     svg = etree.Element(
         f"{{{_SVG}}}svg",
@@ -221,6 +304,13 @@ def stage_view_svg(runs: Iterable[FlowGraph | Run | RunAnalysis] | StageGrid, **
         _rect(group, 0, y, _ROW_LABEL_WIDTH, _ROW_HEIGHT, STATES[row.state].light, "#d0d7de")
         _text(group, 8, y + 16, _fit(row.label, _ROW_LABEL_WIDTH), weight="bold")
         _text(group, 8, y + 32, f"{row.started}  {humanize_ms(row.duration_ms)}".strip(), fill="#57606a", size=10)
+        if row.error is not None:
+            span = damaged_span
+            box = etree.SubElement(group, f"{{{_SVG}}}g", attrib={"class": "fg-cell fg-damaged"})
+            _rect(box, _ROW_LABEL_WIDTH, y, span, _ROW_HEIGHT, "#fff8c5", "#d0d7de")
+            _text(box, _ROW_LABEL_WIDTH + 8, y + 25, _fit(f"\u26a0 cannot be read: {row.error}", span), fill="#7d4e00")
+            etree.SubElement(box, f"{{{_SVG}}}title").text = f"{row.label}: cannot be read: {row.error}"
+            continue
         for position, cell in enumerate(row.cells):
             x = _ROW_LABEL_WIDTH + position * _CELL_WIDTH
             state = cell.state
@@ -239,7 +329,7 @@ def stage_view_svg(runs: Iterable[FlowGraph | Run | RunAnalysis] | StageGrid, **
             if cell.error:
                 title += f"\n{cell.error}"
             etree.SubElement(box, f"{{{_SVG}}}title").text = title
-    return etree.tostring(svg, encoding="unicode")
+    return svg
 
 
 def _fit(text: str, width: int) -> str:
@@ -297,6 +387,8 @@ table.fg-stage-view { border-collapse: collapse; font-size: 13px; }
 .fg-stage-view th.fg-run { text-align: left; white-space: nowrap; }
 .fg-stage-view .fg-when { display: block; color: #57606a; font-weight: normal; font-size: 11px; }
 .fg-stage-view td.fg-cell { text-align: center; font-weight: bold; }
+.fg-stage-view td.fg-damaged { background: #fff8c5; color: #7d4e00; text-align: left; font-weight: normal; }
+h2.fg-job { font-size: 17px; margin: 22px 0 8px; }
 """.strip()
 
 
@@ -332,6 +424,12 @@ def stage_view_table(grid: StageGrid) -> str:
             f'<tr><th scope="row" class="fg-run state-{row.state}">{esc(row.label)}'
             f'<span class="fg-when">{esc(when)}</span></th>'
         )
+        if row.error is not None:
+            out.append(
+                f'<td class="fg-cell fg-damaged" colspan="{max(1, len(grid.columns))}">'
+                f"\u26a0 cannot be read: {esc(row.error)}</td></tr>"
+            )
+            continue
         for position, cell in enumerate(row.cells):
             if cell.state is None:
                 out.append('<td class="fg-cell fg-empty"></td>')
@@ -348,8 +446,26 @@ def stage_view_table(grid: StageGrid) -> str:
     return "".join(out)
 
 
+def stage_views_html(grids: Sequence[tuple[str, StageGrid]], *, title: str = "Stage view") -> str:
+    """Several stage views (one per job) on one self-contained page, each under its job's heading."""
+    css = _CSS % CSS_VARIABLES + "\n" + _state_css()
+    sections = "".join(
+        f'<section class="fg-job"><h2 class="fg-job">{html.escape(heading)}</h2>{stage_view_table(grid)}</section>'
+        for heading, grid in grids
+    )
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>\n{css}\n</style></head><body>"
+        f"<h1>{html.escape(title)}</h1>{sections}</body></html>\n"
+    )
+
+
 def stage_view_html(
-    runs: Iterable[FlowGraph | Run | RunAnalysis] | StageGrid, *, title: str = "Stage view", **options: object
+    runs: Iterable[FlowGraph | Run | RunAnalysis | RunFailure] | StageGrid,
+    *,
+    title: str = "Stage view",
+    **options: object,
 ) -> str:
     """The stage view as one self-contained HTML page (inline CSS, no scripts, no network)."""
     grid = runs if isinstance(runs, StageGrid) else StageGrid(runs, **options)  # type: ignore[arg-type]

@@ -37,7 +37,7 @@ from render.stage_graph import stage_state
 from render.style import STATES, humanize_ms, state_name
 from scanners import RunAnalysis, StageNode, analyze
 
-__all__ = ["TimelineRow", "timeline_rows", "timeline"]
+__all__ = ["TimelineRow", "TimelineFigure", "timeline_rows", "timeline"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +121,7 @@ def timeline(
     left_out = max(0, len(rows) - max_rows)
     rows = rows[:max_rows]
     height = 1.2 + 0.28 * max(len(rows), 1)
-    figure = Figure(figsize=(width, height), layout="constrained")
+    figure = TimelineFigure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     origin = min((r.start_ms for r in rows), default=0)
@@ -172,6 +172,22 @@ def timeline(
         caption += f" (first {len(rows)} rows; {left_out} more not drawn)"
     axes.set_title(caption, loc="left", fontsize=11)
     return figure
+
+
+class TimelineFigure(Figure):
+    """The timeline's Figure: a plain matplotlib Figure that a notebook shows as a PNG image.
+
+    It is not managed by pyplot (so it never pops up a window or leaks), which also means
+    IPython's matplotlib integration does not know it; ``_repr_png_`` makes ``timeline(run)``
+    display as a picture when it ends a notebook cell.
+    """
+
+    def _repr_png_(self) -> bytes:
+        import io
+
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
 
 
 def _short(text: str, width: int = 40) -> str:

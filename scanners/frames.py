@@ -3,9 +3,10 @@
 pandas is an optional extra (``pip install flowgraph[pandas]``): it is imported only when a
 frame is asked for, and its absence is reported with the command that fixes it.
 
-Every frame has one row per item and plain columns: ids as strings, statuses as their names
-(``SUCCESS``…), times in epoch milliseconds and durations in milliseconds (missing timing is
-``<NA>``, never 0).
+Every frame has one row per item, a clean ``RangeIndex`` (0..n-1) and typed columns: ids as
+strings, statuses as their names (``SUCCESS``…), ``start``/``end`` as UTC datetimes
+(``datetime64[ms, UTC]``) and ``duration``/``pause`` as ``timedelta64[ms]``, so sorting,
+resampling and ``.dt`` accessors work directly; missing timing is ``NaT``, never 0.
 
 Examples
 --------
@@ -15,8 +16,10 @@ Examples
 >>> with b.stage("Build"):
 ...     _ = b.step("sh", script="make")
 >>> frame = analyze(b.build()).to_dataframe("steps")
->>> frame[["id", "function_name", "status", "duration_ms"]].values.tolist()
-[['5', 'sh', 'SUCCESS', 100]]
+>>> frame[["id", "function_name", "status"]].values.tolist()
+[['5', 'sh', 'SUCCESS']]
+>>> frame.loc[0, "duration"], frame.loc[0, "start"]
+(Timedelta('0 days 00:00:00.100000'), Timestamp('1970-01-01 00:00:00.300000+0000', tz='UTC'))
 """
 
 from __future__ import annotations
@@ -49,10 +52,10 @@ STAGE_COLUMNS = (
     "skipped",
     "parent_id",
     "depth",
-    "start_ms",
-    "duration_ms",
-    "pause_ms",
-    "end_ms",
+    "start",
+    "duration",
+    "pause",
+    "end",
     "children",
     "steps",
 )
@@ -63,10 +66,10 @@ STEP_COLUMNS = (
     "name",
     "arguments",
     "status",
-    "start_ms",
-    "duration_ms",
-    "pause_ms",
-    "end_ms",
+    "start",
+    "duration",
+    "pause",
+    "end",
     "error",
 )
 NODE_COLUMNS = (
@@ -77,11 +80,13 @@ NODE_COLUMNS = (
     "parent_ids",
     "enclosing_id",
     "status",
-    "start_ms",
-    "duration_ms",
-    "pause_ms",
+    "start",
+    "duration",
+    "pause",
 )
-_INT_COLUMNS = ("depth", "start_ms", "duration_ms", "pause_ms", "end_ms", "children", "steps")
+_INT_COLUMNS = ("depth", "children", "steps")
+_TIME_COLUMNS = ("start", "end")
+_SPAN_COLUMNS = ("duration", "pause")
 
 
 def _pandas() -> Any:
@@ -100,7 +105,15 @@ def _frame(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> pandas.DataF
     for column in _INT_COLUMNS:
         if column in frame.columns:
             frame[column] = frame[column].astype("Int64")
-    return frame
+    for column in _TIME_COLUMNS:
+        if column in frame.columns:
+            ms = frame[column].astype("Int64").astype("float64")  # <NA> becomes NaN, then NaT
+            frame[column] = pd.to_datetime(ms, unit="ms", utc=True).astype("datetime64[ms, UTC]")
+    for column in _SPAN_COLUMNS:
+        if column in frame.columns:
+            ms = frame[column].astype("Int64").astype("float64")
+            frame[column] = pd.to_timedelta(ms, unit="ms").astype("timedelta64[ms]")
+    return frame.reset_index(drop=True)
 
 
 def stages_frame(stages: Iterable[StageNode]) -> pandas.DataFrame:
@@ -114,10 +127,10 @@ def stages_frame(stages: Iterable[StageNode]) -> pandas.DataFrame:
             "skipped": s.skipped,
             "parent_id": s.parent_id,
             "depth": s.depth,
-            "start_ms": s.start_ms,
-            "duration_ms": s.duration_ms,
-            "pause_ms": s.pause_ms,
-            "end_ms": s.end_ms,
+            "start": s.start_ms,
+            "duration": s.duration_ms,
+            "pause": s.pause_ms,
+            "end": s.end_ms,
             "children": len(s.children),
             "steps": len(s.steps),
         }
@@ -136,10 +149,10 @@ def steps_frame(steps: Iterable[StepInfo]) -> pandas.DataFrame:
             "name": s.name,
             "arguments": s.arguments,
             "status": s.status.name,
-            "start_ms": s.start_ms,
-            "duration_ms": s.duration_ms,
-            "pause_ms": s.pause_ms,
-            "end_ms": s.end_ms,
+            "start": s.start_ms,
+            "duration": s.duration_ms,
+            "pause": s.pause_ms,
+            "end": s.end_ms,
             "error": s.error,
         }
         for s in steps
@@ -163,9 +176,9 @@ def nodes_frame(analysis: RunAnalysis) -> pandas.DataFrame:
                 "parent_ids": ",".join(node.parent_ids),
                 "enclosing_id": graph.enclosing_id(node),
                 "status": status.name if status is not None else None,
-                "start_ms": timing.start_ms if timing is not None else None,
-                "duration_ms": timing.total_ms if timing is not None else None,
-                "pause_ms": timing.pause_ms if timing is not None else None,
+                "start": timing.start_ms if timing is not None else None,
+                "duration": timing.total_ms if timing is not None else None,
+                "pause": timing.pause_ms if timing is not None else None,
             }
         )
     return _frame(rows, NODE_COLUMNS)

@@ -80,3 +80,16 @@ def test_a_million_nodes_draw_with_a_gap() -> None:
     # the first and last 300 // 4 = 75 nodes are drawn; the 999,850 between are one gap node
     assert "\u2026 999850 more nodes" in source
     assert source.count(" [id=") <= 2 * 300
+
+
+def test_deep_nesting_stage_records_and_grid(deep: Run) -> None:
+    from render.cli_output import stage_records
+    from render.stage_view import StageGrid
+
+    records = stage_records(deep)  # every stage of 50,000 nested ones, walked with a stack
+    assert len(records) == 50_000
+    assert records[-1]["depth"] == 49_999 and records[-1]["parent"] == records[-2]["node"]
+    assert "49988 levels" in records[-1]["path"]  # long paths are elided, so the output stays linear
+    assert sum(len(r["path"]) for r in records) < 200 * len(records)
+    grid = StageGrid([deep])  # the top-level stage and the one below it get columns
+    assert [len(c.path) for c in grid.columns] == [1, 2]

@@ -29,6 +29,9 @@ def test_notebook_runs(name: str) -> None:
     texts = " ".join(str(o.get("data", {}).get("text/html", "")) + str(o.get("text", "")) for o in outputs)
     if name == "quickstart.ipynb":
         assert "<svg" in texts  # the run displayed inline as its stage graph
+        # `timeline(run)` as written in the notebook shows as a picture, not as "<Figure size ...>"
+        timeline_cell = next(c for c in notebook.cells if c.cell_type == "code" and "timeline(run)" in c.source)
+        assert any("image/png" in o.get("data", {}) for o in timeline_cell.get("outputs", []))
         assert "Test" in texts and "UNSTABLE" in texts
     else:
         assert "fg-stage-view" in texts  # the stage view table

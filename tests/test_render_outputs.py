@@ -79,3 +79,46 @@ def test_png_draws_the_state_glyphs(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_converting_to_an_unknown_format_is_a_typed_error() -> None:
     with pytest.raises(EngineNotFoundError, match="png or pdf"):
         convert_svg("<svg xmlns='http://www.w3.org/2000/svg' width='1' height='1'/>", "gif")
+
+
+def test_png_labels_fit_their_boxes_in_the_font_that_draws_them() -> None:
+    """Every node and cluster label of a real run, measured in DejaVu Sans (the PNG font), fits its frame."""
+    from lxml import etree
+    from PIL import ImageFont
+    from render_support import FIXTURES
+
+    from flowgraph import load
+    from render.dot import to_svg
+    from render.svg_fit import LABEL_FONT, fit_labels
+
+    font = ImageFont.truetype("DejaVuSans.ttf", 100)
+    run = load(str(FIXTURES / "legacy-declarative-parallel-completed" / "jobs" / "ptest1" / "builds" / "1"))
+    svg = to_svg(run).encode("utf-8")
+    ns = "{http://www.w3.org/2000/svg}"
+
+    def spills(document: bytes) -> list[str]:
+        root = etree.fromstring(document, etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True))
+        out = []
+        for group in root.iter(f"{ns}g"):
+            if not {"node", "cluster"} & set((group.get("class") or "").split()):
+                continue
+            shape = next(group.iter(f"{ns}polygon", f"{ns}path", f"{ns}ellipse"))
+            if shape.tag == f"{ns}ellipse":
+                left = float(shape.get("cx")) - float(shape.get("rx"))
+                right = float(shape.get("cx")) + float(shape.get("rx"))
+            else:
+                numbers = (shape.get("points") or shape.get("d") or "").replace("M", " ").replace("C", " ").split()
+                xs = [float(pair.split(",")[0]) for pair in numbers if "," in pair]
+                left, right = min(xs), max(xs)
+            for text in group.iter(f"{ns}text"):
+                width = font.getlength(text.text or "") * float(text.get("font-size")) / 100
+                x = float(text.get("x"))
+                start = x - width / 2 if text.get("text-anchor") == "middle" else x
+                if start < left - 0.5 or start + width > right + 0.5:
+                    out.append(text.text or "")
+        return out
+
+    assert spills(svg)  # as Graphviz measured them, some labels are too wide for DejaVu Sans
+    fitted = fit_labels(svg)
+    assert spills(fitted) == []
+    assert fitted.count(f'font-family="{LABEL_FONT}"'.encode()) == svg.count(b"<text")

@@ -203,7 +203,8 @@ def test_stage_view_of_a_damaged_home_draws_the_readable_runs_and_names_the_rest
     out = tmp_path / "view.svg"
     done = CliRunner().invoke(main, ["render", str(home), "--view", "stage-view", "--format", "svg", "-o", str(out)])
     assert done.exit_code == 0, done.output
-    assert "skipped: app#2: FormatError" in done.output and "skipped: team/edited#1 (" in done.output
+    # each damaged run is named on stderr (and is a row naming its error in the view)
+    assert "damaged: app#2: FormatError" in done.output and "damaged: team/edited#1 (" in done.output
     svg = out.read_text()
     assert "Build" in svg and "Test" in svg  # the stages of the readable runs
 
