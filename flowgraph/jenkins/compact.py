@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from lxml import etree
 
@@ -56,6 +57,9 @@ def parse_compact(data: bytes, path: str) -> ParsedXml | None:
     except (ValueError, etree.LxmlError):
         return None
     if root is None:  # pragma: no cover - lxml raises for a document without a root
+        return None
+    docinfo: Any = root.getroottree().docinfo
+    if docinfo.doctype:  # a DOCTYPE the byte check missed (UTF-16…): parse_xml refuses it
         return None
     return ParsedXml(root, False, path)
 

@@ -51,6 +51,7 @@ __all__ = [
     "element_spans",
     "decl_line",
     "MAX_XML_BYTES",
+    "refuse_doctype",
 ]
 
 MAX_XML_BYTES = 512 * 1024 * 1024
@@ -72,6 +73,31 @@ _STANDIN_RE = re.compile("[\U0010ff01-\U0010ff1f]")
 _DOCTYPE_RE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 
 
+class _RefuseExternal(etree.Resolver):
+    """Refuses every external DTD or entity libxml2 asks for, before anything is opened.
+
+    ``load_dtd=False`` is not enough: some parser settings (dropping blank text, for one)
+    make libxml2 read the external DTD a DOCTYPE names anyway, and a byte search for the
+    DOCTYPE misses it in UTF-16 or UTF-32. Every parser here carries this resolver, so a
+    DTD is never opened, whatever the encoding; the raised error ends the parse.
+    """
+
+    def resolve(self, system_url: str, public_id: str, *context: object) -> Any:
+        raise _DtdRefused(system_url)
+
+
+class _DtdRefused(ValueError):
+    """Internal: the parser met an external DTD or entity (see :class:`_RefuseExternal`)."""
+
+
+def _hardened(parser: etree.XMLParser) -> etree.XMLParser:
+    parser.resolvers.add(_RefuseExternal())
+    return parser
+
+
+_REFUSED = "refused: a DOCTYPE or ENTITY declaration (DTDs and entities are not allowed)"
+
+
 class _StandinsParser(etree.XMLParser):
     """The hardened parser, for documents whose text holds control-character stand-ins.
 
@@ -91,7 +117,7 @@ def _parser() -> etree.XMLParser:
     """One hardened parser per thread (lxml parsers must not be shared between threads)."""
     parser: etree.XMLParser | None = getattr(_LOCAL, "parser", None)
     if parser is None:
-        parser = etree.XMLParser(**_PARSER_OPTIONS)  # type: ignore[arg-type]
+        parser = _hardened(etree.XMLParser(**_PARSER_OPTIONS))  # type: ignore[arg-type]
         _LOCAL.parser = parser
     return parser
 
@@ -99,7 +125,7 @@ def _parser() -> etree.XMLParser:
 def _standins_parser() -> etree.XMLParser:
     parser: etree.XMLParser | None = getattr(_LOCAL, "standins", None)
     if parser is None:
-        parser = _StandinsParser(**_PARSER_OPTIONS)  # type: ignore[arg-type]
+        parser = _hardened(_StandinsParser(**_PARSER_OPTIONS))  # type: ignore[arg-type]
         _LOCAL.standins = parser
     return parser
 
@@ -111,7 +137,7 @@ def compact_parser() -> etree.XMLParser:
     """
     parser: etree.XMLParser | None = getattr(_LOCAL, "compact", None)
     if parser is None:
-        parser = _CompactParser(**_PARSER_OPTIONS, remove_blank_text=True, collect_ids=False)  # type: ignore[arg-type]
+        parser = _hardened(_CompactParser(**_PARSER_OPTIONS, remove_blank_text=True, collect_ids=False))  # type: ignore[arg-type]
         _LOCAL.compact = parser
     return parser
 
@@ -191,10 +217,8 @@ def parse_xml(data: bytes, path: str) -> ParsedXml:
         raise FormatError(f"{path}: empty file (expected an XML document)", path=path)
     if len(data) > MAX_XML_BYTES:
         raise FormatError(f"{path}: {len(data)} bytes is larger than the {MAX_XML_BYTES}-byte limit", path=path)
-    if _DOCTYPE_RE.search(data):
-        raise FormatError(
-            f"{path}: refused: a DOCTYPE or ENTITY declaration (DTDs and entities are not allowed)", path=path
-        )
+    if _DOCTYPE_RE.search(data):  # the quick way out for UTF-8; the parser refuses DTDs in any encoding
+        raise FormatError(f"{path}: {_REFUSED}", path=path)
     standins = False
     if b"&#" in data:
         swapped = _BAD_REF.sub(_swap_ref, data)
@@ -206,16 +230,27 @@ def parse_xml(data: bytes, path: str) -> ParsedXml:
             _SEEN_STANDINS = True
     try:
         root = etree.fromstring(data, _standins_parser() if standins else _parser())
+    except _DtdRefused as exc:
+        raise FormatError(f"{path}: {_REFUSED}", path=path) from exc
     except etree.XMLSyntaxError as exc:
         raise FormatError(f"{path}: not well-formed XML: {exc}", path=path) from exc
     except (ValueError, etree.LxmlError) as exc:
         raise FormatError(f"{path}: cannot parse: {exc}", path=path) from exc
     if root is None:
         raise FormatError(f"{path}: no root element", path=path)
-    docinfo: Any = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None:  # pragma: no cover - caught by the byte check
-        raise FormatError(f"{path}: refused: a DOCTYPE declaration", path=path)
+    refuse_doctype(root, path)
     return ParsedXml(root, standins, path)
+
+
+def refuse_doctype(root: etree._Element, path: str) -> None:
+    """Raise :class:`FormatError` when the parsed document has a DOCTYPE (any encoding).
+
+    The byte search in :func:`parse_xml` only sees ASCII-compatible encodings; this looks at
+    what the parser found, so a UTF-16 or UTF-32 DOCTYPE is refused too.
+    """
+    docinfo: Any = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise FormatError(f"{path}: {_REFUSED}", path=path)
 
 
 def text_of(element: etree._Element) -> str:
