@@ -30,6 +30,7 @@ from flowgraph.graph import FlowGraph
 from flowgraph.node import NodeKind
 from flowgraph.run import Run
 from flowgraph.storage.base import NodeStorage
+from flowgraph.storage.files import MAX_FILE_BYTES, open_regular
 
 __all__ = ["load", "register_opener", "OPENERS"]
 
@@ -85,17 +86,28 @@ def load(path: str | os.PathLike[str], **options: Any) -> Run:
         if has_nodes:
             return _run_over(XmlDirNodeStorage(target))
         raise StorageError(f"{target}: no build.xml, {BULK_FILE_NAME} or node files here", path=text)
-    if target.is_file():
+    if target.exists():
         if target.name == "build.xml":
             return load_run(target.parent, **options)
-        with open(target, "rb") as handle:
-            head = handle.read(4096)
+        head = _head_of(text)
         if b"<linked-hash-map" in head:
             return _run_over(BulkXmlNodeStorage(target))
         if b"<Tag" in head or b"SimpleXStreamFlowNodeStorage_-Tag" in head:
             return _run_over(XmlDirNodeStorage(target.parent))
         raise FormatError(f"{target}: not a build.xml, bulk node store or flow-node file", path=text)
     raise StorageError(f"{target}: no such file or directory", path=text)
+
+
+def _head_of(path: str) -> bytes:
+    """The first bytes of a file, after checking it is a regular file (a FIFO must not hang ``load``)."""
+    try:
+        fd = open_regular(path, MAX_FILE_BYTES)
+    except OSError as exc:
+        raise StorageError(f"{path}: cannot read: {exc.strerror or exc}", path=path) from exc
+    try:
+        return os.read(fd, 4096)
+    finally:
+        os.close(fd)
 
 
 def _open_sql(url: str, **options: Any) -> Run:

@@ -26,7 +26,7 @@ from typing import Any
 
 from lxml import etree
 
-from flowgraph.jenkins.xstream import MAX_XML_BYTES, ParsedXml, compact_parser, needs_standin_at
+from flowgraph.jenkins.xstream import ParsedXml, compact_parser, needs_standin_at, size_problem
 
 __all__ = ["parse_compact", "parse_compact_many"]
 
@@ -67,7 +67,7 @@ def parse_compact(data: bytes, path: str) -> ParsedXml | None:
 def _compact_ok(data: bytes) -> bool:
     """True when a compact parse of ``data`` can stand for ``parse_xml``'s (see the module)."""
     size = len(data)
-    if not size or size > MAX_XML_BYTES or data.isspace():
+    if not size or data.isspace() or size_problem(data) is not None:
         return False
     if size < _SMALL:  # a node file: plain searches are quickest
         if b"<!" in data or data.find(b"<?", 1) != -1:  # comment, CDATA, DOCTYPE; a PI after the start

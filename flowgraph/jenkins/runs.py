@@ -44,6 +44,7 @@ from flowgraph.result import Result
 from flowgraph.run import Run
 from flowgraph.storage.base import Durability, NodeStorage
 from flowgraph.storage.bulk_xml import BULK_FILE_NAME, BulkXmlNodeStorage
+from flowgraph.storage.files import open_regular
 from flowgraph.storage.xml_dir import XmlDirNodeStorage, node_sort_key
 
 __all__ = ["load_run", "save_run", "iter_runs", "RunRef", "open_storage", "OnCorrupt"]
@@ -304,10 +305,13 @@ class RunRef:
 
 def _is_pipeline_build(build_dir: Path) -> bool:
     try:
-        with open(build_dir / "build.xml", "rb") as handle:
-            head = handle.read(512)
-    except OSError:
-        return False
+        fd = open_regular(str(build_dir / "build.xml"))
+    except (OSError, FormatError):
+        return False  # not a readable regular file: not a run this can load (a FIFO must not hang the walk)
+    try:
+        head = os.read(fd, 512)
+    finally:
+        os.close(fd)
     return b"<flow-build" in head
 
 

@@ -51,11 +51,22 @@ __all__ = [
     "element_spans",
     "decl_line",
     "MAX_XML_BYTES",
+    "MAX_XML_TAGS",
+    "size_problem",
     "refuse_doctype",
 ]
 
 MAX_XML_BYTES = 512 * 1024 * 1024
 """Files larger than this are refused (a flow-node file is normally a few kB)."""
+
+MAX_XML_TAGS = MAX_XML_BYTES // 32
+"""Documents with more ``<`` than this are refused before parsing.
+
+libxml2 spends some 100-200 bytes per element, so a file of tiny elements (``<a/>``, 4 bytes
+each) would take 30-50 times its size; XStream's indented files spend about 40 bytes per tag.
+Counting ``<`` (one pass, no allocation) bounds the elements, and with them the memory a parse
+may take, to a small multiple of :data:`MAX_XML_BYTES`.
+"""
 
 _PARSER_OPTIONS = {
     "resolve_entities": False,
@@ -203,6 +214,21 @@ def _restore(text: str) -> str:
     return _STANDIN_RE.sub(lambda m: chr(ord(m.group(0)) - _STANDIN_BASE), text)
 
 
+def size_problem(data: bytes) -> str | None:
+    """Why ``data`` is too big to parse (bytes or tags over the limits), or None when it is not.
+
+    Examples
+    --------
+    >>> size_problem(b"<a/>") is None
+    True
+    """
+    if len(data) > MAX_XML_BYTES:
+        return f"{len(data)} bytes is larger than the {MAX_XML_BYTES}-byte limit"
+    if len(data) > MAX_XML_TAGS and data.count(b"<") > MAX_XML_TAGS:
+        return f"more than {MAX_XML_TAGS} tags; refusing to parse (the limit bounds the memory a parse takes)"
+    return None
+
+
 def parse_xml(data: bytes, path: str) -> ParsedXml:
     """Parse one XStream document safely; every problem becomes a :class:`FormatError` naming ``path``.
 
@@ -215,8 +241,9 @@ def parse_xml(data: bytes, path: str) -> ParsedXml:
     """
     if not data.strip():
         raise FormatError(f"{path}: empty file (expected an XML document)", path=path)
-    if len(data) > MAX_XML_BYTES:
-        raise FormatError(f"{path}: {len(data)} bytes is larger than the {MAX_XML_BYTES}-byte limit", path=path)
+    problem = size_problem(data)
+    if problem is not None:
+        raise FormatError(f"{path}: {problem}", path=path)
     if _DOCTYPE_RE.search(data):  # the quick way out for UTF-8; the parser refuses DTDs in any encoding
         raise FormatError(f"{path}: {_REFUSED}", path=path)
     standins = False

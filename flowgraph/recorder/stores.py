@@ -32,6 +32,7 @@ from flowgraph.errors import FormatError, StorageError
 from flowgraph.execution import FlowExecution
 from flowgraph.graph import FlowGraph
 from flowgraph.storage.base import Durability, NodeStorage
+from flowgraph.storage.files import read_file
 from flowgraph.storage.memory import MemoryNodeStorage
 from flowgraph.storage.sql import SqlNodeStorage, split_url
 from flowgraph.storage.xml_dir import XmlDirNodeStorage, write_bytes
@@ -159,8 +160,8 @@ class XmlRunStore(RunStore):
         sidecar = self.build_dir / self.RECORD_FILE
         if sidecar.exists():
             try:
-                extra = json.loads(sidecar.read_text("utf-8"))
-            except (OSError, ValueError) as exc:
+                extra = json.loads(read_file(str(sidecar)).decode("utf-8"))
+            except (OSError, ValueError, RecursionError) as exc:
                 raise FormatError(f"{sidecar}: cannot read the recorder's record: {exc}", path=str(sidecar)) from exc
             ex.id = extra.get("id")
             ex.name = extra.get("name")

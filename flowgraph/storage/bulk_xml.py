@@ -36,6 +36,7 @@ from flowgraph.jenkins.nodes_xml import Original, SourceDoc, decode_tag, encode_
 from flowgraph.jenkins.xstream import CompactMiss, decl_line, parse_xml, text_of
 from flowgraph.node import FlowNode
 from flowgraph.storage.base import Durability, NodeStorage
+from flowgraph.storage.files import read_file
 from flowgraph.storage.xml_dir import check_node_id, sort_node_ids
 
 __all__ = ["BulkXmlNodeStorage", "BULK_FILE_NAME"]
@@ -89,7 +90,7 @@ class BulkXmlNodeStorage(NodeStorage):
             return self._nodes
         where = str(self.path)
         try:
-            data = self.path.read_bytes()
+            data = read_file(where)
         except FileNotFoundError:
             self._nodes = {}
             return self._nodes

@@ -144,7 +144,7 @@ class XmlDirNodeStorage(NodeStorage):
             self._learned = True
             for node_id in self._disk_ids():
                 try:
-                    data = self._path(node_id).read_bytes()
+                    data = read_file(str(self._path(node_id)))
                     self._format = XmlFormat.learn(parse_xml(data, str(self._path(node_id))).element)
                 except (OSError, FormatError):
                     continue
@@ -291,7 +291,7 @@ class XmlDirNodeStorage(NodeStorage):
             path = f"{prefix}{node_id}.xml"
             try:
                 data = read_file(path)
-            except OSError:
+            except (OSError, FormatError):
                 continue  # get_node will meet (and report) the same problem when it gets there
             wanted.append((node_id, path, data))
             budget -= len(data)
@@ -387,7 +387,7 @@ class _FileText:
 
     def __call__(self) -> tuple[str, int]:
         try:
-            text = self.path.read_bytes().decode("utf-8")
+            text = read_file(self.file).decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise FormatError(f"{self.path}: cannot re-read original text: {exc}", path=str(self.path)) from exc
         if text.startswith("<?xml"):
