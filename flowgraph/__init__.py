@@ -55,6 +55,7 @@ from flowgraph.errors import (
     FormatError,
     GraphBuildError,
     GraphCycleError,
+    InvalidValueError,
     NodeNotFoundError,
     NotResumableError,
     PipelineDefinitionError,
@@ -139,6 +140,7 @@ __all__ = [
     # errors
     "FlowGraphError",
     "GraphBuildError",
+    "InvalidValueError",
     "StorageError",
     "NodeNotFoundError",
     "DuplicateNodeError",

@@ -6,6 +6,7 @@ storage boundary (foreign errors are translated with ``raise ... from exc``)::
 
     FlowGraphError
     ├── GraphBuildError            misuse of GraphBuilder (e.g. closing a block twice)
+    ├── InvalidValueError          a value flowgraph cannot use (a node kind that is no NodeKind…)
     ├── StorageError               a node storage could not do what was asked
     │   ├── NodeNotFoundError      a node id that a head, parent link or caller names is absent
     │   ├── DuplicateNodeError     the same node id stored twice with different content
@@ -33,6 +34,7 @@ from collections.abc import Iterable
 __all__ = [
     "FlowGraphError",
     "GraphBuildError",
+    "InvalidValueError",
     "StorageError",
     "NodeNotFoundError",
     "DuplicateNodeError",
@@ -78,6 +80,15 @@ def _rebuild_error(cls: type[FlowGraphError], args: tuple[object, ...], state: d
 
 class GraphBuildError(FlowGraphError):
     """A :class:`~flowgraph.GraphBuilder` was used in a way Jenkins could not produce."""
+
+
+class InvalidValueError(FlowGraphError, ValueError):
+    """A caller passed a value flowgraph cannot use: a node kind that is not a ``NodeKind``, a
+    node id that is not a string, an unknown result name, an argument of the wrong type.
+
+    Raised where the value is given (the constructor, the function called), so the mistake
+    does not surface later, far away. It is also a :class:`ValueError`.
+    """
 
 
 class StorageError(FlowGraphError):

@@ -316,8 +316,40 @@ def _is_pipeline_build(build_dir: Path) -> bool:
 
 
 def _sorted_entries(directory: Path) -> list[os.DirEntry[str]]:
-    with os.scandir(directory) as entries:
-        return sorted(entries, key=lambda e: e.name)
+    try:
+        with os.scandir(directory) as entries:
+            return sorted(entries, key=lambda e: e.name)
+    except OSError as exc:
+        raise StorageError(f"{directory}: cannot list: {exc.strerror or exc}", path=str(directory)) from exc
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    """``entry.is_dir()``, with a symlink loop or unreadable link as a StorageError naming it."""
+    try:
+        return entry.is_dir()
+    except OSError as exc:
+        raise StorageError(f"{entry.path}: cannot be followed: {exc.strerror or exc}", path=entry.path) from exc
+
+
+def _identity(directory: Path) -> tuple[int, int]:
+    try:
+        info = directory.stat()
+    except OSError as exc:
+        raise StorageError(f"{directory}: cannot be followed: {exc.strerror or exc}", path=str(directory)) from exc
+    return info.st_dev, info.st_ino
+
+
+def _first_visit(directory: Path, seen: set[tuple[int, int]]) -> bool:
+    """True the first time a directory (by device and inode, whatever path leads there) is met.
+
+    Symlinks can make a home a graph with cycles (``jobs/a/jobs/b -> ..``); visiting each real
+    directory once ends the walk and never lists the same build twice.
+    """
+    key = _identity(directory)
+    if key in seen:
+        return False
+    seen.add(key)
+    return True
 
 
 def iter_runs(path: str | os.PathLike[str]) -> Iterator[RunRef]:
@@ -334,12 +366,15 @@ def iter_runs(path: str | os.PathLike[str]) -> Iterator[RunRef]:
             yield RunRef(_job_name(root) or root.parent.parent.name, number, root)
         return
     stack: list[tuple[Path, str, int]] = [(root, "", 0)]
+    seen: set[tuple[int, int]] = set()
     while stack:
         directory, job, depth = stack.pop()
+        if not _first_visit(directory, seen):
+            continue
         builds = directory / "builds"
         if job and builds.is_dir():
-            with os.scandir(builds) as entries:
-                numbers = sorted(int(e.name) for e in entries if e.name.isdigit() and e.is_dir())
+            entries = _sorted_entries(builds)
+            numbers = sorted(int(e.name) for e in entries if e.name.isdigit() and _is_dir(e))
             for number in numbers:
                 build_dir = builds / str(number)
                 if _is_pipeline_build(build_dir):
@@ -349,16 +384,17 @@ def iter_runs(path: str | os.PathLike[str]) -> Iterator[RunRef]:
             folder = directory / container
             if folder.is_dir():
                 for entry in _sorted_entries(folder):
-                    if entry.is_dir():
+                    if _is_dir(entry):
                         children.append((Path(entry.path), f"{job}/{entry.name}" if job else entry.name, depth))
         if not job and not children:
             if builds.is_dir():
+                seen.discard(_identity(directory))  # visited again, now as the job it is
                 stack.append((directory, directory.name, depth))
                 continue
             if depth < _MAX_HOME_DEPTH:
                 # Not a JENKINS_HOME itself: look for homes (e.g. several backups) one level down.
                 for entry in reversed(_sorted_entries(directory)):
-                    if entry.is_dir() and not entry.name.startswith("."):
+                    if not entry.name.startswith(".") and _is_dir(entry):
                         stack.append((Path(entry.path), "", depth + 1))
             continue
         stack.extend(reversed(children))
