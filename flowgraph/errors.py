@@ -11,6 +11,7 @@ storage boundary (foreign errors are translated with ``raise ... from exc``)::
     │   ├── NodeNotFoundError      a node id that a head, parent link or caller names is absent
     │   ├── DuplicateNodeError     the same node id stored twice with different content
     │   ├── FormatError            a file or row that cannot be parsed (names file and node)
+    │   ├── NotRecognizedError     nothing at a path or URL looks like a run (nothing is damaged)
     │   └── SchemaVersionError     a database written by a newer flowgraph schema (nothing is changed)
     ├── CorruptGraphError          the nodes exist but do not form a valid flow graph
     │   └── GraphCycleError        parent or start links form a cycle (names the nodes)
@@ -39,6 +40,7 @@ __all__ = [
     "NodeNotFoundError",
     "DuplicateNodeError",
     "FormatError",
+    "NotRecognizedError",
     "CorruptGraphError",
     "GraphCycleError",
     "ScanError",
@@ -129,6 +131,14 @@ class DuplicateNodeError(StorageError):
 
 class FormatError(StorageError):
     """Stored data cannot be parsed: truncated, not XML, the wrong schema, an unsafe construct."""
+
+
+class NotRecognizedError(StorageError):
+    """Nothing at the path or URL looks like a run flowgraph reads: wrong place, not damage.
+
+    Kept apart from :class:`FormatError` (a run that was recognised but is damaged), so that
+    callers can list what they accept for the first and report the damage plainly for the second.
+    """
 
 
 class SchemaVersionError(StorageError):

@@ -45,6 +45,7 @@ from flowgraph.run import Run
 from flowgraph.storage.base import Durability, NodeStorage
 from flowgraph.storage.bulk_xml import BULK_FILE_NAME, BulkXmlNodeStorage
 from flowgraph.storage.files import open_regular
+from flowgraph.storage.paths import inside, is_plain_name
 from flowgraph.storage.xml_dir import XmlDirNodeStorage, node_sort_key
 
 __all__ = ["load_run", "save_run", "iter_runs", "RunRef", "open_storage", "OnCorrupt"]
@@ -54,9 +55,13 @@ _MAX_HOME_DEPTH = 2
 
 
 def open_storage(build_dir: Path, execution: FlowExecution) -> NodeStorage:
-    """The node storage a build directory actually has, as ``build.xml`` describes it."""
+    """The node storage a build directory actually has, as ``build.xml`` describes it.
+
+    ``storageDir`` must name a directory inside the build directory (Jenkins writes a plain
+    name such as ``workflow-completed``); anything else is a :class:`FormatError`.
+    """
     storage_dir = execution.storage_dir or "workflow"
-    directory = build_dir / storage_dir
+    directory = inside(build_dir, storage_dir, what="storageDir", source=str(build_dir / "build.xml"))
     bulk = directory / BULK_FILE_NAME
     durability = execution.durability or Durability.MAX_SURVIVABILITY
     if bulk.is_file() or (storage_dir.endswith("-completed") and not directory.is_dir()):
@@ -105,9 +110,10 @@ def load_run(
         if on_corrupt == "raise":
             raise
         problems.append(str(exc))
-        storage = XmlDirNodeStorage(
-            path / (execution.storage_dir or "workflow"), durability=Durability.MAX_SURVIVABILITY
-        )
+        storage_dir = execution.storage_dir or "workflow"
+        if not is_plain_name(storage_dir):
+            storage_dir = "workflow"  # never follow a storageDir that leaves the build directory
+        storage = XmlDirNodeStorage(path / storage_dir, durability=Durability.MAX_SURVIVABILITY)
     if isinstance(storage, BulkXmlNodeStorage) and on_corrupt == "placeholder":
         try:
             len(storage)
@@ -230,6 +236,8 @@ def save_run(run: Run, build_dir: str | os.PathLike[str]) -> None:
     source = run.graph.storage
     durability = execution.durability or Durability.MAX_SURVIVABILITY
     storage_dir = execution.storage_dir or "workflow"
+    inside(path, storage_dir, what="storageDir", source="the run's execution record")
+    inside(path, "build.xml", what="build record")  # a build.xml symlinked out of the target is not written
     fmt = getattr(source, "format", None)
     target: XmlDirNodeStorage | BulkXmlNodeStorage
     bulk = isinstance(source, BulkXmlNodeStorage) or (
@@ -280,8 +288,10 @@ def _copy_logs(source_dir: object, target: Path) -> None:
     if not source.is_dir() or source.resolve() == target.resolve():
         return
     for entry in source.iterdir():
-        if entry.is_file() and (entry.name in ("log", "log-index") or entry.name.endswith(".log")):
-            shutil.copyfile(entry, target / entry.name)
+        if entry.is_symlink() or not entry.is_file():
+            continue  # a link in an untrusted build directory could point at any file on the machine
+        if entry.name in ("log", "log-index") or entry.name.endswith(".log"):
+            shutil.copyfile(entry, inside(target, entry.name, what="log file"))
 
 
 # -- finding runs ------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from flowgraph.graph import FlowGraph
 from flowgraph.storage.base import Durability, NodeStorage
 from flowgraph.storage.files import read_file
 from flowgraph.storage.memory import MemoryNodeStorage
+from flowgraph.storage.paths import inside
 from flowgraph.storage.sql import SqlNodeStorage, split_url
 from flowgraph.storage.xml_dir import XmlDirNodeStorage, write_bytes
 
@@ -114,7 +115,9 @@ class SqlRunStore(RunStore):
         self.url = f"{self.storage.url}#{self.execution_id}"
         database = self.storage.engine.url.database
         if self.storage.engine.url.get_backend_name() == "sqlite" and database:
-            self.log_dir = Path(f"{database}.logs") / self.execution_id
+            # The id becomes a directory: "team/app#5" nests, "../../x" is refused (never written).
+            parts = self.execution_id.split("/")
+            self.log_dir = inside(Path(f"{database}.logs"), *parts, what="execution id", source=self.url)
 
     def load_execution(self) -> FlowExecution | None:
         return self.storage.load_execution()

@@ -118,7 +118,9 @@ def write_bytes(path: Path, data: bytes, *, atomic: bool) -> None:
     directory (so the rename itself survives a power cut). Otherwise a plain truncate-and-write.
     """
     if not atomic:
-        with open(path, "wb") as handle:
+        # O_NOFOLLOW: a symlink planted where a node file goes is refused, never written through.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         return
     fd, tmp = tempfile.mkstemp(prefix="atomic", suffix=".tmp", dir=path.parent)

@@ -57,7 +57,15 @@ from flowgraph.storage.sql_codec import (
     encode_parents,
     intern_text,
 )
-from flowgraph.storage.sql_schema import ensure_schema, executions, make_engine, nodes, normalize_url, steps
+from flowgraph.storage.sql_schema import (
+    ensure_schema,
+    executions,
+    make_engine,
+    nodes,
+    normalize_url,
+    sql_error_text,
+    steps,
+)
 
 if TYPE_CHECKING:
     from flowgraph.run import Run
@@ -631,7 +639,7 @@ class _Guard:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
         if isinstance(exc, (SQLAlchemyError, self.dbapi_error)):
-            raise StorageError(f"{self.message}: {exc}", path=self.path) from exc
+            raise StorageError(f"{self.message}: {sql_error_text(exc)}", path=self.path) from exc
 
 
 def list_executions(url: str | Path, *, engine: Engine | None = None) -> list[FlowExecution]:
