@@ -43,8 +43,8 @@ from lxml import etree
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flowgraph import BulkXmlNodeStorage, Durability, FlowExecution, FlowNode, GraphBuilder, Run, XmlDirNodeStorage
+from flowgraph.codec.nodes_xml import NODE_CLASSES
 from flowgraph.jenkins.bulk_load import load_runs, node_count
-from flowgraph.jenkins.nodes_xml import NODE_CLASSES
 from flowgraph.jenkins.runs import save_run
 from flowgraph.storage.xml_dir import READ_AHEAD, read_file
 

@@ -39,6 +39,7 @@ OPENERS: dict[str, Opener] = {}
 """URL scheme (``"sqlite"``, ``"postgresql"``…) → function ``(url, **options) -> Run``."""
 
 _URL_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
+_BULK_MAP_ROOT = re.compile(rb"\s*(?:<\?xml[^>]*\?>)?\s*<map[\s/>]")  # an older HashMap bulk store
 
 
 def register_opener(scheme: str, opener: Opener) -> None:
@@ -90,7 +91,7 @@ def load(path: str | os.PathLike[str], **options: Any) -> Run:
         if target.name == "build.xml":
             return load_run(target.parent, **options)
         head = _head_of(text)
-        if b"<linked-hash-map" in head:
+        if b"<linked-hash-map" in head or _BULK_MAP_ROOT.match(head):
             return _run_over(BulkXmlNodeStorage(target))
         if b"<Tag" in head or b"SimpleXStreamFlowNodeStorage_-Tag" in head:
             return _run_over(XmlDirNodeStorage(target.parent))

@@ -458,3 +458,8 @@ def import_(source: str, target: str) -> None:
 def _signed(text: str) -> str:
     """An offset from the run's start: ``+12s``, or ``-20d 3h`` for a stage stamped before the run began."""
     return text if text.startswith("-") else "+" + text
+
+
+from render.cli_log import log as _log_command  # noqa: E402  (commands in their own modules)
+
+main.add_command(_log_command)

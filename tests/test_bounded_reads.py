@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from flowgraph import FlowGraphError, FormatError, GraphBuilder, load
-from flowgraph.jenkins import xstream
+from flowgraph.codec import xstream
 from flowgraph.jenkins.build_xml import read_build_xml
 from flowgraph.jenkins.logs import log_text
 from flowgraph.jenkins.runs import iter_runs, save_run

@@ -48,14 +48,15 @@ from flowgraph import (
     WorkspaceAction,
     XmlDirNodeStorage,
 )
+from flowgraph.codec import fast_nodes
+from flowgraph.codec.compact import parse_compact, parse_compact_many
+from flowgraph.codec.names import XmlFormat
+from flowgraph.codec.nodes_xml import SourceDoc, decode_tag, encode_tag
+from flowgraph.codec.xstream import CompactMiss, parse_xml, text_of
 from flowgraph.errors import GraphCycleError
-from flowgraph.jenkins import fast_nodes, load_run
+from flowgraph.jenkins import load_run
 from flowgraph.jenkins.bulk_load import load_runs, materialize
-from flowgraph.jenkins.compact import parse_compact, parse_compact_many
-from flowgraph.jenkins.names import XmlFormat
-from flowgraph.jenkins.nodes_xml import SourceDoc, decode_tag, encode_tag
 from flowgraph.jenkins.runs import iter_runs
-from flowgraph.jenkins.xstream import CompactMiss, parse_xml, text_of
 from flowgraph.storage import xml_dir
 from flowgraph.storage.xml_dir import node_sort_key, sort_node_ids
 

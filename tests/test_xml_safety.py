@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from flowgraph import FormatError, load
+from flowgraph.codec.compact import parse_compact, parse_compact_many
+from flowgraph.codec.xstream import parse_xml
 from flowgraph.jenkins.build_xml import read_build_xml
-from flowgraph.jenkins.compact import parse_compact, parse_compact_many
-from flowgraph.jenkins.xstream import parse_xml
 
 ENCODINGS = ["utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"]
 

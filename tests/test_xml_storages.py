@@ -25,8 +25,8 @@ from flowgraph import (
     WarningAction,
     XmlDirNodeStorage,
 )
+from flowgraph.codec.xstream import escape_text
 from flowgraph.jenkins import load_run, save_run
-from flowgraph.jenkins.xstream import escape_text
 
 
 def sample_run():  # type: ignore[no-untyped-def]

@@ -1,14 +1,12 @@
 """Jenkins' own files: flow-node XML, ``build.xml``, logs, and whole ``JENKINS_HOME`` trees.
 
-* Codec: :mod:`~flowgraph.jenkins.xstream` (safe parsing, XStream's exact layout and escaping),
-  :mod:`~flowgraph.jenkins.names` (aliases, plugin attributes, :class:`XmlFormat`),
-  :mod:`~flowgraph.jenkins.actions_xml` and :mod:`~flowgraph.jenkins.nodes_xml`.
+* Codec (re-exported from :mod:`flowgraph.codec`, which sits below the storages):
+  :class:`XmlFormat`, :func:`parse_xml`, placeholders.
 * Runs: :func:`load_run`, :func:`save_run`, :func:`iter_runs`, :func:`load_runs` (all cores),
   ``build.xml`` via :func:`read_build_xml` / :func:`write_build_xml`.
 * Logs: :func:`node_log`, :func:`iter_node_log`, :func:`log_text`.
 
-Run-level names are imported on first use, so that the node storages (which use the codec)
-and this package can import each other without a cycle.
+Run-level names are imported on first use (they load lxml and the storages).
 """
 
 from __future__ import annotations
@@ -16,9 +14,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from flowgraph.jenkins.names import XmlFormat
-from flowgraph.jenkins.placeholders import PlaceholderAction, is_placeholder, placeholder_node
-from flowgraph.jenkins.xstream import parse_xml
+from flowgraph.codec.names import XmlFormat
+from flowgraph.codec.placeholders import PlaceholderAction, is_placeholder, placeholder_node
+from flowgraph.codec.xstream import parse_xml
 
 if TYPE_CHECKING:
     from flowgraph.jenkins.build_xml import BuildRecord, read_build_xml, write_build_xml

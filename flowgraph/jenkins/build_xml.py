@@ -30,12 +30,12 @@ from typing import Any
 
 from lxml import etree
 
+from flowgraph.codec.actions_xml import read_result
+from flowgraph.codec.names import DEFAULT_PLUGINS
+from flowgraph.codec.nodes_xml import SourceDoc
+from flowgraph.codec.xstream import XmlWriter, decl_line, iter_children, parse_xml, text_of
 from flowgraph.errors import FormatError
 from flowgraph.execution import FlowExecution
-from flowgraph.jenkins.actions_xml import read_result
-from flowgraph.jenkins.names import DEFAULT_PLUGINS
-from flowgraph.jenkins.nodes_xml import SourceDoc
-from flowgraph.jenkins.xstream import XmlWriter, decl_line, iter_children, parse_xml, text_of
 from flowgraph.result import Result
 from flowgraph.storage.base import Durability
 from flowgraph.storage.files import read_file

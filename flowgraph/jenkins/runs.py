@@ -34,11 +34,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from flowgraph.codec.placeholders import placeholder_node
 from flowgraph.errors import FormatError, StorageError
 from flowgraph.execution import FlowExecution
 from flowgraph.graph import FlowGraph
 from flowgraph.jenkins.build_xml import read_build_xml, write_build_xml
-from flowgraph.jenkins.placeholders import placeholder_node
 from flowgraph.node import FlowNode, NodeKind
 from flowgraph.result import Result
 from flowgraph.run import Run
@@ -246,6 +246,8 @@ def save_run(run: Run, build_dir: str | os.PathLike[str]) -> None:
     )
     if bulk:
         target = BulkXmlNodeStorage(path / storage_dir / BULK_FILE_NAME, durability=durability, format=fmt)
+        if isinstance(source, BulkXmlNodeStorage):
+            target.copy_layout(source)
         if (path / storage_dir / BULK_FILE_NAME).exists() and source is not target:
             target.mark_broken()
     else:

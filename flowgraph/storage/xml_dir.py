@@ -39,12 +39,12 @@ from pathlib import Path
 
 from lxml import etree
 
+from flowgraph.codec.compact import parse_compact_many
+from flowgraph.codec.fast_nodes import decode_node_bytes, decode_tag_fast
+from flowgraph.codec.names import XmlFormat
+from flowgraph.codec.nodes_xml import Original, SourceDoc, encode_tag, with_end_descriptor
+from flowgraph.codec.xstream import CompactMiss, ParsedXml, decl_line, parse_xml
 from flowgraph.errors import FlowGraphError, FormatError, StorageError
-from flowgraph.jenkins.compact import parse_compact_many
-from flowgraph.jenkins.fast_nodes import decode_node_bytes, decode_tag_fast
-from flowgraph.jenkins.names import XmlFormat
-from flowgraph.jenkins.nodes_xml import Original, SourceDoc, encode_tag, with_end_descriptor
-from flowgraph.jenkins.xstream import CompactMiss, ParsedXml, decl_line, parse_xml
 from flowgraph.node import FlowNode
 from flowgraph.storage.base import Durability, NodeStorage
 from flowgraph.storage.files import read_file, write_bytes
@@ -111,7 +111,7 @@ class XmlDirNodeStorage(NodeStorage):
         How many decoded nodes the read cache keeps.
     format
         Plugin versions and spelling for new files; by default learned from the first existing
-        file read, else :class:`~flowgraph.jenkins.names.XmlFormat`'s defaults.
+        file read, else :class:`~flowgraph.codec.names.XmlFormat`'s defaults.
     """
 
     def __init__(
@@ -246,7 +246,7 @@ class XmlDirNodeStorage(NodeStorage):
         """Every node in id order; what :meth:`get_node` gives for each id, read ahead in batches.
 
         Node files that are about to be needed are read a batch at a time and parsed as one
-        document (see :func:`~flowgraph.jenkins.xstream.parse_compact_many`), which is what
+        document (see :func:`~flowgraph.codec.xstream.parse_compact_many`), which is what
         makes a whole-run load cheap. Nothing else changes: each node is decoded, counted in
         ``reads``, cached and checked exactly when ``get_node`` would do it, pending and cached
         nodes win, a batch read before a write to this storage is dropped, and any file the

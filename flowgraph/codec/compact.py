@@ -5,12 +5,12 @@ node next to almost every element, and libxml2 spends a third of its time on the
 with blank text dropped is that much quicker, and equal to the standard one in everything a
 decoder reads: element structure, attributes, and the text of leaf elements. The text of an
 element that has children is the one thing it loses (``text_of`` raises
-:class:`~flowgraph.jenkins.xstream.CompactMiss` rather than guess it).
+:class:`~flowgraph.codec.xstream.CompactMiss` rather than guess it).
 
 That equality needs a document without comments, CDATA, processing instructions (past the
 declaration) or control-character references, which change what libxml2 counts as blank;
 such documents, and anything not well-formed, get None here, and the caller parses them with
-:func:`~flowgraph.jenkins.xstream.parse_xml`, which also gives every error its exact message.
+:func:`~flowgraph.codec.xstream.parse_xml`, which also gives every error its exact message.
 
 Examples
 --------
@@ -26,7 +26,7 @@ from typing import Any
 
 from lxml import etree
 
-from flowgraph.jenkins.xstream import ParsedXml, compact_parser, needs_standin_at, size_problem
+from flowgraph.codec.xstream import ParsedXml, compact_parser, needs_standin_at, size_problem
 
 __all__ = ["parse_compact", "parse_compact_many"]
 
@@ -36,12 +36,12 @@ def parse_compact(data: bytes, path: str) -> ParsedXml | None:
 
     The tree drops the whitespace-only text XStream indents with, which makes libxml2 build a
     third fewer nodes. Element structure, attributes and the text of leaf elements are exactly
-    those of :func:`~flowgraph.jenkins.xstream.parse_xml`; only the (meaningless) text of
-    elements that have children is gone, and :func:`~flowgraph.jenkins.xstream.text_of`
-    raises :class:`~flowgraph.jenkins.xstream.CompactMiss` rather than guess it. Anything unusual
+    those of :func:`~flowgraph.codec.xstream.parse_xml`; only the (meaningless) text of
+    elements that have children is gone, and :func:`~flowgraph.codec.xstream.text_of`
+    raises :class:`~flowgraph.codec.xstream.CompactMiss` rather than guess it. Anything unusual
     (empty, oversized, comments, CDATA, DOCTYPE, processing instructions, control-character
     references, not well-formed) returns None, so every error keeps coming from
-    :func:`~flowgraph.jenkins.xstream.parse_xml`, with its exact message.
+    :func:`~flowgraph.codec.xstream.parse_xml`, with its exact message.
 
     Examples
     --------

@@ -2,15 +2,15 @@
 
 Loading a run is dominated by turning lxml elements into nodes and actions, not by libxml2
 (which parses a 10,000-node bulk file in well under 100 ms). The general decoder in
-:mod:`~flowgraph.jenkins.nodes_xml` looks children up by name, builds error-location strings
+:mod:`~flowgraph.codec.nodes_xml` looks children up by name, builds error-location strings
 up front and goes through a class-name translation per action; that is what costs. This
 module decodes the shapes XStream really writes with direct child indexing, dispatch tables
 keyed by the element name as written, shared instances of the field-less actions, and interned
 descriptor ids and argument names.
 
 The contract is strict: :func:`decode_tag_fast` either returns exactly the node that
-:func:`~flowgraph.jenkins.nodes_xml.decode_tag` returns for the same bytes, or raises
-:class:`~flowgraph.jenkins.xstream.CompactMiss` (or the library's own error), and the caller
+:func:`~flowgraph.codec.nodes_xml.decode_tag` returns for the same bytes, or raises
+:class:`~flowgraph.codec.xstream.CompactMiss` (or the library's own error), and the caller
 then runs the general decoder on a standard parse. Anything this module does not vouch for
 (an unexpected child, a repeated field, a leaf that has children, a value that needs
 converting) is a miss, never a guess, so every error message still comes from the general path.
@@ -48,8 +48,7 @@ from flowgraph.actions import (
     TimingAction,
     UnknownAction,
 )
-from flowgraph.errors import FlowGraphError
-from flowgraph.jenkins.actions_xml import (
+from flowgraph.codec.actions_xml import (
     ARGUMENTS,
     BODY,
     LABEL,
@@ -60,10 +59,11 @@ from flowgraph.jenkins.actions_xml import (
     decode_action,
     read_result,
 )
-from flowgraph.jenkins.compact import parse_compact
-from flowgraph.jenkins.names import LEGACY_TAG, TAG_CLASS, full_class_name
-from flowgraph.jenkins.nodes_xml import NODE_CLASSES, SourceDoc, decode_tag
-from flowgraph.jenkins.xstream import CompactMiss, parse_xml
+from flowgraph.codec.compact import parse_compact
+from flowgraph.codec.names import LEGACY_TAG, TAG_CLASS, full_class_name
+from flowgraph.codec.nodes_xml import NODE_CLASSES, SourceDoc, decode_tag
+from flowgraph.codec.xstream import CompactMiss, parse_xml
+from flowgraph.errors import FlowGraphError
 from flowgraph.node import FlowNode, NodeKind, _fill_slots
 
 __all__ = ["decode_tag_fast", "decode_node_bytes", "decode_bulk_fast", "gc_paused"]
@@ -84,7 +84,7 @@ class _Slow(Exception):
 
 
 def _text(element: etree._Element) -> str:
-    """What :func:`~flowgraph.jenkins.xstream.text_of` gives for an element of a compact tree.
+    """What :func:`~flowgraph.codec.xstream.text_of` gives for an element of a compact tree.
 
     Its text is exactly the standard parse's whenever it is not None; None with children means
     blank text may have been dropped, which only the general path can settle. (The hottest
@@ -268,7 +268,7 @@ def decode_tag_fast(
     """The node in a ``Tag`` element, or :class:`CompactMiss` when the general decoder must decide.
 
     ``starts`` holds nodes already read; a block end whose start is among them gets the start's
-    descriptor at once (what :func:`~flowgraph.jenkins.nodes_xml.with_end_descriptor` does later
+    descriptor at once (what :func:`~flowgraph.codec.nodes_xml.with_end_descriptor` does later
     otherwise), saving a second node object.
     """
     parts = _children(tag)
@@ -389,9 +389,9 @@ def gc_paused() -> Iterator[None]:
 
 
 def decode_bulk_fast(doc: SourceDoc) -> dict[str, FlowNode]:
-    """Every entry of a bulk ``<linked-hash-map>``, or :class:`CompactMiss` (then use the general path)."""
+    """Every entry of a bulk ``<linked-hash-map>`` (or older ``<map>``), else :class:`CompactMiss`."""
     root = doc.parsed.element
-    if root.tag != "linked-hash-map":
+    if root.tag not in ("linked-hash-map", "map"):
         raise CompactMiss("not a node map")
     nodes: dict[str, FlowNode] = {}
     for entry in root:

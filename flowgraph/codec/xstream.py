@@ -144,7 +144,7 @@ def _standins_parser() -> etree.XMLParser:
 def compact_parser() -> etree.XMLParser:
     """The hardened parser, dropping blank text; :func:`text_of` knows the trees it builds.
 
-    See :mod:`flowgraph.jenkins.compact` for when such a tree stands for :func:`parse_xml`'s.
+    See :mod:`flowgraph.codec.compact` for when such a tree stands for :func:`parse_xml`'s.
     """
     parser: etree.XMLParser | None = getattr(_LOCAL, "compact", None)
     if parser is None:
@@ -156,7 +156,7 @@ def compact_parser() -> etree.XMLParser:
 class CompactMiss(Exception):
     """Internal: a compact tree cannot say what a reader asked for; parse with :func:`parse_xml`.
 
-    (Compact trees come from :func:`compact_parser`, see :mod:`flowgraph.jenkins.compact`.)
+    (Compact trees come from :func:`compact_parser`, see :mod:`flowgraph.codec.compact`.)
 
     Raised by :func:`text_of` for the text of an element that has child elements (the blank
     text before them was dropped), and by the fast node decoder for any shape it does not vouch

@@ -9,7 +9,7 @@ is written back byte for byte. Writing produces what XStream would write for the
 Examples
 --------
 >>> from flowgraph.actions import TimingAction
->>> from flowgraph.jenkins.names import XmlFormat
+>>> from flowgraph.codec.names import XmlFormat
 >>> print(encode_action(TimingAction(5), XmlFormat(), depth=2, enclosing="workflow-support"))
     <wf.a.TimingAction plugin="workflow-api@1398.v67030756d3fb_">
       <startTime>5</startTime>
@@ -47,9 +47,9 @@ from flowgraph.actions import (
     action_from_dict,
     action_to_dict,
 )
+from flowgraph.codec.names import XmlFormat, element_name, owner_of
+from flowgraph.codec.xstream import XmlWriter, iter_children, resolve_reference, text_of
 from flowgraph.errors import FormatError
-from flowgraph.jenkins.names import XmlFormat, element_name, owner_of
-from flowgraph.jenkins.xstream import XmlWriter, iter_children, resolve_reference, text_of
 from flowgraph.result import Result
 
 __all__ = [

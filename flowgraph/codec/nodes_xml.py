@@ -13,7 +13,7 @@ redaction whitespace, ``<int>`` versus ``<long>``, XStream references, comments)
 
 Examples
 --------
->>> from flowgraph.jenkins.names import XmlFormat
+>>> from flowgraph.codec.names import XmlFormat
 >>> from flowgraph import FlowNode, NodeKind, TimingAction
 >>> text = encode_tag(FlowNode("2", NodeKind.FLOW_START, actions=[TimingAction(7)]), XmlFormat(), depth=0)
 >>> print(text)  # doctest: +ELLIPSIS
@@ -40,10 +40,10 @@ from collections.abc import Callable, Sequence
 from lxml import etree
 
 from flowgraph.actions import Action, UnknownAction
+from flowgraph.codec.actions_xml import decode_action, encode_action, read_result, reindent, write_result
+from flowgraph.codec.names import LEGACY_TAG, TAG_CLASS, XmlFormat, element_name, full_class_name, owner_of
+from flowgraph.codec.xstream import ParsedXml, XmlWriter, element_spans, parse_xml, text_of
 from flowgraph.errors import FormatError
-from flowgraph.jenkins.actions_xml import decode_action, encode_action, read_result, reindent, write_result
-from flowgraph.jenkins.names import LEGACY_TAG, TAG_CLASS, XmlFormat, element_name, full_class_name, owner_of
-from flowgraph.jenkins.xstream import ParsedXml, XmlWriter, element_spans, parse_xml, text_of
 from flowgraph.node import FlowNode, NodeKind
 
 __all__ = [
