@@ -216,7 +216,13 @@ class XmlDirNodeStorage(NodeStorage):
 
     def _finish_read(self, node_id: str, path: str, node: FlowNode, resolve: bool) -> FlowNode:
         if resolve and node.start_id is not None and node.descriptor_id is None:
-            start = self._cache.get(node.start_id) or self._read(node.start_id, resolve=False)
+            try:
+                start = self._cache.get(node.start_id) or self._read(node.start_id, resolve=False)
+            except StorageError:
+                # The start's own read reports its damage; this end node's file is fine, and
+                # losing it here would replace good data by a placeholder (its descriptor,
+                # which Jenkins takes from the start, stays unknown).
+                start = None
             node = with_end_descriptor(node, start)
         self._originals[node_id] = Original(node, _FileText(path))
         return node
