@@ -15,6 +15,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import NoReturn
 
 from flowgraph.errors import FormatError
 
@@ -24,6 +25,7 @@ MAX_FILE_BYTES = 512 * 1024 * 1024
 """The largest file read whole (a node file is a few kB, a bulk store of a huge run some 100 MB)."""
 
 _READ_CHUNK = 1 << 16
+_S_ISREG = stat.S_ISREG
 # O_NONBLOCK: opening a FIFO for reading must not wait for a writer (it is refused right after).
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
@@ -60,14 +62,18 @@ def open_regular(path: str, limit: int = MAX_FILE_BYTES) -> int:
     fd = os.open(path, _OPEN_FLAGS)
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise FormatError(f"{path}: is {_kind(info.st_mode)}, not a regular file; refusing to read it", path=path)
-        if info.st_size > limit:
-            raise FormatError(f"{path}: {info.st_size} bytes is larger than the {limit}-byte limit", path=path)
+        if not _S_ISREG(info.st_mode) or info.st_size > limit:
+            _refuse(path, info, limit)
     except BaseException:
         os.close(fd)
         raise
     return fd
+
+
+def _refuse(path: str, info: os.stat_result, limit: int) -> NoReturn:
+    if not _S_ISREG(info.st_mode):
+        raise FormatError(f"{path}: is {_kind(info.st_mode)}, not a regular file; refusing to read it", path=path)
+    raise FormatError(f"{path}: {info.st_size} bytes is larger than the {limit}-byte limit", path=path)
 
 
 def read_file(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
@@ -93,15 +99,18 @@ def read_file(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
     ...
     flowgraph.errors.FormatError: ...: 100000 bytes is larger than the 1000-byte limit
     """
-    fd = open_regular(path, limit)
+    fd = os.open(path, _OPEN_FLAGS)
     try:
+        info = os.fstat(fd)  # inlined open_regular: this is the per-node hot path
+        if not _S_ISREG(info.st_mode) or info.st_size > limit:
+            _refuse(path, info, limit)
         chunk = os.read(fd, _READ_CHUNK)
         if not chunk:
             return chunk
         parts = [chunk]
         total = len(chunk)
         while chunk:  # short reads are allowed by POSIX: read until the end of the file
-            chunk = os.read(fd, min(_READ_CHUNK, limit + 1 - total) or 1)
+            chunk = os.read(fd, _READ_CHUNK if total + _READ_CHUNK <= limit else limit + 1 - total)
             total += len(chunk)
             if total > limit:
                 raise FormatError(f"{path}: grew past the {limit}-byte limit while being read", path=path)
