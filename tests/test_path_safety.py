@@ -20,6 +20,7 @@ from flowgraph.recorder import record
 from flowgraph.recorder.examples import greeting_pipeline
 from flowgraph.storage.files import write_bytes
 from flowgraph.storage.paths import inside
+from flowgraph.storage.sql import SqlNodeStorage
 from render.cli import main
 from render.sources import import_runs
 
@@ -32,6 +33,15 @@ def small_run() -> Run:
     b = GraphBuilder(start_ms=0)
     b.step("echo", message="x")
     return b.build()
+
+
+def store_in_sql(run: Run, db: Path, key: str) -> None:
+    """Put a run into a SQL store under ``key`` (its execution id and name), as any writer could."""
+    storage = SqlNodeStorage(f"sqlite:///{db}", key)
+    for node in run.graph:
+        storage.store_node(node, delay=True)
+    storage.save_execution(FlowExecution(heads={1: run.graph.head_ids[0]}, done=True, id=key, name=key))
+    storage.close()
 
 
 def with_storage_dir(build_dir: Path, storage_dir: str) -> None:
@@ -126,9 +136,7 @@ def test_import_refuses_job_names_that_leave_the_target(tmp_path: Path, victim: 
     db = tmp_path / "runs.db"
     run = small_run()
     run.name, run.number = name, 7
-    from render.sources import _save_sql
-
-    _save_sql(run, f"sqlite:///{db}", name, 7)
+    store_in_sql(run, db, f"{name}#7")
     before = snapshot(tmp_path)
     report = import_runs(f"sqlite:///{db}", str(tmp_path / "out"))
     assert report.imported == []
@@ -155,3 +163,20 @@ def test_inside_accepts_plain_names_and_existing_symlinks_within_the_root(tmp_pa
     os.symlink(tmp_path.parent, tmp_path / "up")
     with pytest.raises(FormatError, match="leads out of"):
         inside(tmp_path, "up", what="dir")
+
+
+def test_node_ids_from_a_database_never_become_paths_outside_the_target(tmp_path: Path) -> None:
+    from flowgraph import FlowGraph, FlowNode, NodeKind
+    from flowgraph.storage import MemoryNodeStorage
+
+    storage = MemoryNodeStorage()
+    storage.store_node(FlowNode("2", NodeKind.FLOW_START))
+    storage.store_node(FlowNode("../../../../evil", NodeKind.ATOM, ["2"]))
+    run = Run(FlowGraph(storage, heads=["../../../../evil"]), name="j", number=1)
+    db = tmp_path / "runs.db"
+    store_in_sql(run, db, "j#1")
+    before = snapshot(tmp_path)
+    report = import_runs(f"sqlite:///{db}", str(tmp_path / "out"))
+    assert report.imported == [] and "invalid node id" in report.failed[0][1]
+    after = {k: v for k, v in snapshot(tmp_path).items() if not k.startswith("out/")}
+    assert after == before and not list(tmp_path.parent.glob("evil*"))

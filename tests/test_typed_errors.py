@@ -181,3 +181,15 @@ def test_flow_node_refuses_bad_values_at_construction(args: tuple, kwargs: dict,
     with pytest.raises(InvalidValueError, match=message) as caught:
         FlowNode(*args, **kwargs)
     assert isinstance(caught.value, FlowGraphError) and isinstance(caught.value, ValueError)
+
+
+@pytest.mark.parametrize("content", ['"just a string"', "[1, 2]", '{"factory_args": 5}', "[" * 100_000])
+def test_a_damaged_recorder_record_is_a_format_error(tmp_path: Path, content: str) -> None:
+    from flowgraph.recorder import open_store, record
+    from flowgraph.recorder.examples import greeting_pipeline
+
+    record(greeting_pipeline, kwargs={"who": "x"}, store=str(tmp_path / "run"))
+    sidecar = next((tmp_path / "run").rglob("*.json"))
+    sidecar.write_text(content)
+    with pytest.raises(FormatError, match="cannot read the recorder's record"):
+        open_store(str(tmp_path / "run")).load_execution()

@@ -164,16 +164,16 @@ class XmlRunStore(RunStore):
         if sidecar.exists():
             try:
                 extra = json.loads(read_file(str(sidecar)).decode("utf-8"))
-            except (OSError, ValueError, RecursionError) as exc:
+                ex.id = extra.get("id")
+                ex.name = extra.get("name")
+                ex.factory = extra.get("factory")
+                ex.factory_args = list(extra.get("factory_args") or ())
+                ex.factory_kwargs = dict(extra.get("factory_kwargs") or {})
+                ex.metadata = dict(extra.get("metadata") or {})
+                ex.created_ms = extra.get("created_ms")
+                ex.updated_ms = extra.get("updated_ms")
+            except (OSError, ValueError, TypeError, AttributeError, RecursionError) as exc:
                 raise FormatError(f"{sidecar}: cannot read the recorder's record: {exc}", path=str(sidecar)) from exc
-            ex.id = extra.get("id")
-            ex.name = extra.get("name")
-            ex.factory = extra.get("factory")
-            ex.factory_args = list(extra.get("factory_args") or ())
-            ex.factory_kwargs = dict(extra.get("factory_kwargs") or {})
-            ex.metadata = dict(extra.get("metadata") or {})
-            ex.created_ms = extra.get("created_ms")
-            ex.updated_ms = extra.get("updated_ms")
         if not ex.done and len(self.storage):
             graph = FlowGraph(self.storage)
             ex.heads = {i + 1: head for i, head in enumerate(graph.head_ids)}
