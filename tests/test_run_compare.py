@@ -20,6 +20,7 @@ from scanners import RunDiff, critical_path, diff_runs
 from scanners.critical_path import critical_node_ids
 from scanners.run_rows import run_rows
 from tests.conftest import FIXTURES
+from tests.scanners.builder_programs import Item, programs, run_program
 
 MS = pd.Timedelta(milliseconds=1)
 
@@ -306,3 +307,41 @@ def test_thousands_of_nested_stages_have_paths_without_recursion() -> None:
     assert rows.steps[0].path == rows.stages[-1].path + " / sh bottom"
     assert critical_path(run)["path"].tolist() == [rows.steps[0].path]
     assert len(diff_runs(rows, rows)) == 0
+
+
+# -- properties on random pipelines -----------------------------------------------------------
+
+
+@given(programs, programs)
+def test_diff_properties_on_random_pipelines(first: list[Item], second: list[Item]) -> None:
+    a, b = run_program(first), run_program(second)
+    rows_a, rows_b = run_rows(a), run_rows(b)
+    assert len(diff_runs(rows_a, rows_a)) == 0
+    forward, backward = diff_runs(rows_a, rows_b).counts(), diff_runs(rows_b, rows_a).counts()
+    assert forward["added"] == backward["removed"] and forward["removed"] == backward["added"]
+    assert forward["status"] == backward["status"] and forward["arguments"] == backward["arguments"]
+    # Whatever is not added or paired as changed arguments is matched: counts add up per side.
+    steps_b = len(rows_b.steps)
+    step_changes = diff_runs(rows_a, rows_b).changes
+    step_changes = step_changes[step_changes["kind"] == "step"]
+    added = int((step_changes["change"] == "added").sum())
+    matched_b = steps_b - added
+    assert matched_b == len({r.path for r in rows_b.steps} & {r.path for r in rows_a.steps}) + int(
+        (step_changes["change"] == "arguments").sum()
+    )
+
+
+@given(programs)
+def test_rows_and_critical_path_properties_on_random_pipelines(program: list[Item]) -> None:
+    run = run_program(program)
+    rows = run_rows(run)
+    assert len({r.path for r in rows.steps}) == len(rows.steps)  # step paths are unique in a run
+    stage_paths = {r.path for r in rows.stages}
+    for step in rows.steps:
+        assert step.stage_path == "" or step.stage_path in stage_paths
+        assert step.path.startswith(step.stage_path)
+    path = critical_path(run)
+    step_ids = {r.node_id for r in rows.steps}
+    assert set(path["node_id"]) <= step_ids
+    starts = [s for s in path["start"].tolist() if not pd.isna(s)]
+    assert starts == sorted(starts)  # a chain: each step starts after the one before it
