@@ -72,6 +72,7 @@ NODE_BODY = (
 )
 
 
+@pytest.mark.timeout(30)  # were the FIFO opened and never written, the parse would block here
 @pytest.mark.parametrize("encoding", ENCODINGS)
 @pytest.mark.parametrize(
     "parse",
@@ -91,6 +92,7 @@ def test_every_parser_refuses_an_external_dtd_without_opening_it(
     assert not watch.opened
 
 
+@pytest.mark.timeout(30)
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
 def test_loading_a_node_file_or_build_xml_never_opens_the_dtd(tmp_path: Path, fifo: Path, encoding: str) -> None:
     nodes = tmp_path / "workflow"
