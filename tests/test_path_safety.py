@@ -123,8 +123,8 @@ def test_import_of_an_untrusted_home_writes_only_inside_the_target(tmp_path: Pat
     with_storage_dir(home / "jobs" / "j" / "builds" / "1", "../../../../victim/workflow")
     save_run(small_run(), home / "jobs" / "good" / "builds" / "2")
     before = snapshot(tmp_path)
-    result = CliRunner().invoke(main, ["import", str(home), str(tmp_path / "out")])
-    assert result.exit_code == 1, result.output
+    result = CliRunner().invoke(main, ["import", "--strict", str(home), str(tmp_path / "out")])
+    assert result.exit_code == 1, result.output  # --strict: any run that could not be imported fails
     assert "storageDir" in result.output
     outside = {k: v for k, v in snapshot(tmp_path).items() if not k.startswith("out/")}
     assert outside == before

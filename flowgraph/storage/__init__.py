@@ -17,12 +17,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from flowgraph.storage.base import Durability, NodeStorage
-from flowgraph.storage.bulk_xml import BulkXmlNodeStorage
 from flowgraph.storage.memory import MemoryNodeStorage
-from flowgraph.storage.xml_dir import XmlDirNodeStorage
 
 if TYPE_CHECKING:
+    from flowgraph.storage.bulk_xml import BulkXmlNodeStorage
     from flowgraph.storage.sql import SqlNodeStorage, list_executions, load_sql_run, open_sql
+    from flowgraph.storage.xml_dir import XmlDirNodeStorage
 
 __all__ = [
     "NodeStorage",
@@ -36,12 +36,20 @@ __all__ = [
     "list_executions",
 ]
 
-_LAZY = {"SqlNodeStorage", "open_sql", "load_sql_run", "list_executions"}
+# Loaded on first use: SQLAlchemy is heavy, and the XML storages bring lxml.
+_LAZY = {
+    "SqlNodeStorage": "flowgraph.storage.sql",
+    "open_sql": "flowgraph.storage.sql",
+    "load_sql_run": "flowgraph.storage.sql",
+    "list_executions": "flowgraph.storage.sql",
+    "BulkXmlNodeStorage": "flowgraph.storage.bulk_xml",
+    "XmlDirNodeStorage": "flowgraph.storage.xml_dir",
+}
 
 
 def __getattr__(name: str) -> Any:
     if name not in _LAZY:
         raise AttributeError(f"module 'flowgraph.storage' has no attribute {name!r}")
-    value = getattr(importlib.import_module("flowgraph.storage.sql"), name)
+    value = getattr(importlib.import_module(_LAZY[name]), name)
     globals()[name] = value
     return value
