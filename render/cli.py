@@ -513,7 +513,12 @@ def _page(title: str, body: str) -> str:
 @click.argument("source")
 @click.argument("target")
 @click.option("--strict", is_flag=True, help="Exit 1 when any run could not be read (damage is reported either way).")
-def import_(source: str, target: str, strict: bool) -> None:
+@click.option(
+    "--placeholders",
+    is_flag=True,
+    help="Import damaged runs with marked placeholder nodes (missing/unreadable nodes, cycles) instead of skipping.",
+)
+def import_(source: str, target: str, strict: bool, placeholders: bool) -> None:
     """Copy runs from SOURCE (a build directory, a job directory or a whole JENKINS_HOME) into TARGET.
 
     \b
@@ -544,11 +549,15 @@ def import_(source: str, target: str, strict: bool) -> None:
             def advance(done: int, total: int, name: str) -> None:
                 progress.update(task, completed=done, total=total, name=name)
 
-            report = import_runs(source, target, progress=advance)
+            report = import_runs(
+                source, target, progress=advance, on_corrupt="placeholder" if placeholders else "raise"
+            )
         _console().print(
             f"Imported {len(report.imported)} run(s), {report.nodes} flow nodes, into {target}"
             + (f"; {len(report.failed)} failed" if report.failed else "")
         )
+        for name, why in report.repaired:
+            console.print(f"[bold yellow]repaired:[/] {_escape(name)}: {_escape(why)}", soft_wrap=True)
         named = {p.run for p in report.problems}
         for problem in report.problems:
             console.print(f"[bold red]damaged:[/] {_escape(str(problem))}", soft_wrap=True)

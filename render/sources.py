@@ -31,12 +31,13 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from flowgraph.errors import FlowGraphError, NotRecognizedError, StorageError
 from flowgraph.execution import FlowExecution
 from flowgraph.jenkins.load_report import LoadProblem, LoadReport
-from flowgraph.jenkins.runs import RunRef
+from flowgraph.jenkins.runs import OnCorrupt, RunRef
 from flowgraph.run import Run
 from flowgraph.storage.paths import inside
 from render.networkx_io import load_run_json
@@ -170,16 +171,18 @@ class ImportReport:
     """What :func:`import_runs` did: the runs copied, and the ones that failed (with why).
 
     ``failed`` pairs each run's name with the message; ``problems`` holds the typed errors of
-    the damaged runs found under a home (job, number, build directory, error).
+    the damaged runs found under a home (job, number, build directory, error); ``repaired``
+    names the runs imported with placeholder nodes (``on_corrupt="placeholder"``) and why.
     """
 
     imported: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     nodes: int = 0
     problems: list[LoadProblem] = field(default_factory=list)
+    repaired: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _refs(source: str) -> list[tuple[str, Callable[[], Run], RunRef | None]]:
+def _refs(source: str, on_corrupt: OnCorrupt = "raise") -> list[tuple[str, Callable[[], Run], RunRef | None]]:
     """Lazy loaders for every run under ``source``, so a damaged run fails alone."""
     path = Path(source)
     if _has_builds(path):
@@ -188,7 +191,7 @@ def _refs(source: str) -> list[tuple[str, Callable[[], Run], RunRef | None]]:
         refs = list(iter_runs(path))
         if not refs:
             raise StorageError(f"{source}: no Pipeline builds found under it", path=source)
-        return [(str(ref), ref.load, ref) for ref in refs]
+        return [(str(ref), partial(ref.load, on_corrupt=on_corrupt), ref) for ref in refs]
     return [(source, lambda: open_run(source), None)]
 
 
@@ -197,13 +200,16 @@ def import_runs(
     target: str,
     *,
     progress: Callable[[int, int, str], None] | None = None,
+    on_corrupt: OnCorrupt = "raise",
 ) -> ImportReport:
     """Copy every run under ``source`` into ``target`` (a SQL URL/file or a directory).
 
     ``progress(done, total, name)`` is called after each run. A run that cannot be read is
-    recorded in the report's ``failed`` list and the import goes on.
+    recorded in the report's ``failed`` list and the import goes on. With
+    ``on_corrupt="placeholder"`` a damaged run is imported with marked placeholder nodes
+    instead, and listed in ``repaired`` with what was wrong.
     """
-    refs = _refs(source)
+    refs = _refs(source, on_corrupt)
     report = ImportReport()
     damage = LoadReport()
     for index, (name, loader, ref) in enumerate(refs):
@@ -216,6 +222,9 @@ def import_runs(
                 _save_xml(run, Path(target), job, number)
             report.imported.append(f"{job}#{number}")
             report.nodes += len(run.graph)
+            corruption = run.metadata.get("corruption")
+            if corruption:
+                report.repaired.append((f"{job}#{number}", "; ".join(map(str, corruption))))
         except FlowGraphError as exc:
             report.failed.append((name, str(exc)))
             if ref is not None:

@@ -206,3 +206,18 @@ def test_stage_view_of_a_damaged_home_draws_the_readable_runs_and_names_the_rest
     assert "skipped: app#2: FormatError" in done.output and "skipped: team/edited#1 (" in done.output
     svg = out.read_text()
     assert "Build" in svg and "Test" in svg  # the stages of the readable runs
+
+
+def test_import_with_placeholders_repairs_what_it_can_and_says_so(tmp_path: Path) -> None:
+    home = damaged_home(tmp_path)
+    done = CliRunner().invoke(main, ["import", "--placeholders", str(home), str(tmp_path / "runs.db")])
+    assert done.exit_code == 0, done.output
+    # the missing 5.xml and the edited cycle are stood in for; a truncated build.xml cannot be
+    assert "Imported 5 run(s)" in done.output and "1 failed" in done.output
+    assert "repaired: app#3: node 5 is missing" in done.output
+    assert "repaired: team/edited#1: node 7 names later node(s) (start 8): a cycle, broken here" in done.output
+    assert "damaged: app#2: FormatError" in done.output
+    report = import_runs(str(home), str(tmp_path / "out"), on_corrupt="placeholder")
+    assert [name for name, _ in report.repaired] == ["app#3", "team/edited#1"]
+    again = load_run(tmp_path / "out" / "jobs" / "team" / "jobs" / "edited" / "builds" / "1")
+    assert is_placeholder(again.graph.node("7"))  # the stand-in is written and read back as one

@@ -14,7 +14,7 @@ Examples
 >>> from flowgraph.jenkins.runs import RunRef
 >>> report = LoadReport()
 >>> report.loaded("app#1")
->>> report.failed(RunRef("app", 2, Path("jobs/app/builds/2")), FormatError("build.xml: truncated"))
+>>> problem = report.failed(RunRef("app", 2, Path("jobs/app/builds/2")), FormatError("build.xml: truncated"))
 >>> report.ok, report.read, [str(p) for p in report.problems]
 (False, ['app#1'], ['app#2: FormatError: build.xml: truncated'])
 """
