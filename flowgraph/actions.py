@@ -32,6 +32,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar
 
+from flowgraph.errors import FormatError
 from flowgraph.result import Result
 
 __all__ = [
@@ -580,13 +581,40 @@ def action_to_dict(action: Action) -> dict[str, Any]:
 
 
 def action_from_dict(data: Mapping[str, Any]) -> Action:
-    """Rebuild an action from :func:`action_to_dict`; unknown kinds come back as UnknownAction."""
-    cls = _REGISTRY.get(data["kind"])
+    """Rebuild an action from :func:`action_to_dict`; unknown kinds come back as UnknownAction.
+
+    A record that is not a mapping with a string ``kind`` (and a mapping ``data``, when there
+    is one) is a :class:`~flowgraph.FormatError`: records come from storage.
+
+    Examples
+    --------
+    >>> action_from_dict({"kind": "TimingAction", "data": {"start_ms": 5}})
+    TimingAction(start_ms=5)
+    >>> action_from_dict({})
+    Traceback (most recent call last):
+    ...
+    flowgraph.errors.FormatError: an action record needs a string 'kind', got {}
+    """
+    kind = data.get("kind") if isinstance(data, Mapping) else None
+    if type(kind) is not str:
+        raise FormatError(f"an action record needs a string 'kind', got {_short(data)}")
+    fields = data.get("data", {})
+    if not isinstance(fields, Mapping):
+        raise FormatError(f"the {kind} action record's 'data' must be a mapping, got {_short(fields)}")
+    cls = _REGISTRY.get(kind)
     if cls is None:
         import json
 
-        return UnknownAction(str(data["kind"]), json.dumps(data.get("data", {}), sort_keys=True))
-    return cls.from_dict(data.get("data", {}))
+        return UnknownAction(kind, json.dumps(fields, sort_keys=True))
+    try:
+        return cls.from_dict(fields)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise FormatError(f"the {kind} action record cannot be read: {exc!r} in {_short(fields)}") from exc
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _reduce_by_fields(self: Action) -> tuple[Any, ...]:

@@ -6,10 +6,12 @@ storage boundary (foreign errors are translated with ``raise ... from exc``)::
 
     FlowGraphError
     ├── GraphBuildError            misuse of GraphBuilder (e.g. closing a block twice)
+    ├── InvalidValueError          a value flowgraph cannot use (a node kind that is no NodeKind…)
     ├── StorageError               a node storage could not do what was asked
     │   ├── NodeNotFoundError      a node id that a head, parent link or caller names is absent
     │   ├── DuplicateNodeError     the same node id stored twice with different content
     │   ├── FormatError            a file or row that cannot be parsed (names file and node)
+    │   ├── NotRecognizedError     nothing at a path or URL looks like a run (nothing is damaged)
     │   └── SchemaVersionError     a database written by a newer flowgraph schema (nothing is changed)
     ├── CorruptGraphError          the nodes exist but do not form a valid flow graph
     │   └── GraphCycleError        parent or start links form a cycle (names the nodes)
@@ -33,10 +35,12 @@ from collections.abc import Iterable
 __all__ = [
     "FlowGraphError",
     "GraphBuildError",
+    "InvalidValueError",
     "StorageError",
     "NodeNotFoundError",
     "DuplicateNodeError",
     "FormatError",
+    "NotRecognizedError",
     "CorruptGraphError",
     "GraphCycleError",
     "ScanError",
@@ -80,6 +84,15 @@ class GraphBuildError(FlowGraphError):
     """A :class:`~flowgraph.GraphBuilder` was used in a way Jenkins could not produce."""
 
 
+class InvalidValueError(FlowGraphError, ValueError):
+    """A caller passed a value flowgraph cannot use: a node kind that is not a ``NodeKind``, a
+    node id that is not a string, an unknown result name, an argument of the wrong type.
+
+    Raised where the value is given (the constructor, the function called), so the mistake
+    does not surface later, far away. It is also a :class:`ValueError`.
+    """
+
+
 class StorageError(FlowGraphError):
     """A node storage failed; ``path`` names the file or URL involved, when there is one."""
 
@@ -118,6 +131,14 @@ class DuplicateNodeError(StorageError):
 
 class FormatError(StorageError):
     """Stored data cannot be parsed: truncated, not XML, the wrong schema, an unsafe construct."""
+
+
+class NotRecognizedError(StorageError):
+    """Nothing at the path or URL looks like a run flowgraph reads: wrong place, not damage.
+
+    Kept apart from :class:`FormatError` (a run that was recognised but is damaged), so that
+    callers can list what they accept for the first and report the damage plainly for the second.
+    """
 
 
 class SchemaVersionError(StorageError):

@@ -30,11 +30,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from flowgraph.errors import FormatError
 from flowgraph.node import NodeKind
 from flowgraph.result import Result
 from flowgraph.storage.base import Durability, NodeStorage
 
 __all__ = ["FlowExecution", "ResumeDecision"]
+
+_MAPPING_FIELDS = ("heads", "loaded_scripts", "factory_kwargs", "metadata", "extra")
+_LIST_FIELDS = ("starts", "factory_args")
 
 
 class ResumeDecision(NamedTuple):
@@ -129,7 +133,37 @@ class FlowExecution:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FlowExecution:
-        """Rebuild a record from :meth:`to_dict` output; unknown keys are kept in ``extra``."""
+        """Rebuild a record from :meth:`to_dict` output; unknown keys are kept in ``extra``.
+
+        A field of the wrong shape (``"heads": "x"``) is a :class:`~flowgraph.FormatError`
+        naming the field: records come from storage.
+
+        Examples
+        --------
+        >>> FlowExecution.from_dict({"heads": {"1": "5"}}).head_ids
+        ['5']
+        >>> FlowExecution.from_dict({"heads": "x"})
+        Traceback (most recent call last):
+        ...
+        flowgraph.errors.FormatError: execution record: 'heads' must be a mapping (JSON object), not 'x'
+        """
+        if not isinstance(data, Mapping):
+            raise FormatError(f"execution record must be a mapping (JSON object), not {type(data).__name__}")
+        for name in _MAPPING_FIELDS:
+            value = data.get(name)
+            if value is not None and not isinstance(value, Mapping):
+                raise FormatError(f"execution record: {name!r} must be a mapping (JSON object), not {value!r:.60}")
+        for name in _LIST_FIELDS:
+            value = data.get(name)
+            if value is not None and not isinstance(value, (list, tuple)):
+                raise FormatError(f"execution record: {name!r} must be a list, not {value!r:.60}")
+        try:
+            return cls._from_checked_dict(data)
+        except (ValueError, TypeError) as exc:
+            raise FormatError(f"execution record cannot be read: {exc}") from exc
+
+    @classmethod
+    def _from_checked_dict(cls, data: Mapping[str, Any]) -> FlowExecution:
         known = set(cls.__dataclass_fields__)
         durability = data.get("durability")
         result = data.get("result")

@@ -25,11 +25,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flowgraph.errors import FormatError, StorageError
+from flowgraph.errors import NotRecognizedError, StorageError
 from flowgraph.graph import FlowGraph
 from flowgraph.node import NodeKind
 from flowgraph.run import Run
 from flowgraph.storage.base import NodeStorage
+from flowgraph.storage.files import MAX_FILE_BYTES, open_regular
 
 __all__ = ["load", "register_opener", "OPENERS"]
 
@@ -69,7 +70,7 @@ def load(path: str | os.PathLike[str], **options: Any) -> Run:
         opener = OPENERS.get(scheme) or OPENERS.get(scheme.split("+")[0])
         if opener is None:
             known = ", ".join(sorted(OPENERS)) or "none registered"
-            raise StorageError(f"{text}: no storage registered for URL scheme {scheme!r} ({known})", path=text)
+            raise NotRecognizedError(f"{text}: no storage registered for URL scheme {scheme!r} ({known})", path=text)
         return opener(text, **options)
     from flowgraph.jenkins.runs import load_run
     from flowgraph.storage.bulk_xml import BULK_FILE_NAME, BulkXmlNodeStorage
@@ -77,7 +78,7 @@ def load(path: str | os.PathLike[str], **options: Any) -> Run:
 
     target = Path(text)
     if target.is_dir():
-        if (target / "build.xml").is_file():
+        if (target / "build.xml").exists():  # a build.xml that is no file is reported as such by load_run
             return load_run(target, **options)
         if (target / BULK_FILE_NAME).is_file():
             return _run_over(BulkXmlNodeStorage(target / BULK_FILE_NAME))
@@ -85,18 +86,29 @@ def load(path: str | os.PathLike[str], **options: Any) -> Run:
             has_nodes = any(e.name.endswith(".xml") for e in entries)
         if has_nodes:
             return _run_over(XmlDirNodeStorage(target))
-        raise StorageError(f"{target}: no build.xml, {BULK_FILE_NAME} or node files here", path=text)
-    if target.is_file():
+        raise NotRecognizedError(f"{target}: no build.xml, {BULK_FILE_NAME} or node files here", path=text)
+    if target.exists():
         if target.name == "build.xml":
             return load_run(target.parent, **options)
-        with open(target, "rb") as handle:
-            head = handle.read(4096)
+        head = _head_of(text)
         if b"<linked-hash-map" in head or _BULK_MAP_ROOT.match(head):
             return _run_over(BulkXmlNodeStorage(target))
         if b"<Tag" in head or b"SimpleXStreamFlowNodeStorage_-Tag" in head:
             return _run_over(XmlDirNodeStorage(target.parent))
-        raise FormatError(f"{target}: not a build.xml, bulk node store or flow-node file", path=text)
-    raise StorageError(f"{target}: no such file or directory", path=text)
+        raise NotRecognizedError(f"{target}: not a build.xml, bulk node store or flow-node file", path=text)
+    raise NotRecognizedError(f"{target}: no such file or directory", path=text)
+
+
+def _head_of(path: str) -> bytes:
+    """The first bytes of a file, after checking it is a regular file (a FIFO must not hang ``load``)."""
+    try:
+        fd = open_regular(path, MAX_FILE_BYTES)
+    except OSError as exc:
+        raise StorageError(f"{path}: cannot read: {exc.strerror or exc}", path=path) from exc
+    try:
+        return os.read(fd, 4096)
+    finally:
+        os.close(fd)
 
 
 def _open_sql(url: str, **options: Any) -> Run:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import Enum
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 from flowgraph.actions import (
     Action,
@@ -31,6 +31,7 @@ from flowgraph.actions import (
     ThreadNameAction,
     TimingAction,
 )
+from flowgraph.errors import InvalidValueError
 from flowgraph.result import Result
 from flowgraph.steps import display_name_of, function_name
 
@@ -118,13 +119,18 @@ class FlowNode:
         result: Result | None = None,
     ) -> None:
         parents = parent_ids if type(parent_ids) is tuple else tuple(parent_ids)
+        if type(id) is not str or not id or type(kind) is not NodeKind:
+            _refuse_id_or_kind(id, kind)
+        for parent in parents:
+            if type(parent) is not str:
+                raise InvalidValueError(f"node {id}: parent ids must be strings, not {parent!r}")
         if kind is _BLOCK_END or kind is _FLOW_END:
-            if start_id is None:
-                raise ValueError(f"block end node {id} needs a start_id")
+            if type(start_id) is not str:
+                raise InvalidValueError(f"block end node {id} needs a start_id (a node id string), not {start_id!r}")
         elif start_id is not None:
-            raise ValueError(f"node {id} is not a block end and cannot have start_id {start_id}")
+            raise InvalidValueError(f"node {id} is not a block end and cannot have start_id {start_id}")
         if kind is _FLOW_START and parents:
-            raise ValueError(f"flow start node {id} cannot have parents {parents}")
+            raise InvalidValueError(f"flow start node {id} cannot have parents {parents}")
         # The slots' own descriptors, called directly: several times cheaper than
         # object.__setattr__, and node construction is the hot path of every storage load.
         _set_id(self, id)
@@ -288,6 +294,13 @@ class FlowNode:
                 self.result,
             ),
         )
+
+
+def _refuse_id_or_kind(id: object, kind: object) -> NoReturn:
+    if type(id) is not str or not id:
+        raise InvalidValueError(f"a node id must be a non-empty string, not {id!r}")
+    hint = f" (did you mean NodeKind.{kind}?)" if isinstance(kind, str) and kind in NodeKind.__members__ else ""
+    raise InvalidValueError(f"node {id}: kind must be a NodeKind, not {kind!r}{hint}")
 
 
 _SLOT = FlowNode.__dict__

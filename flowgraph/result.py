@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import Enum
 
+from flowgraph.errors import InvalidValueError
+
 __all__ = ["Result"]
 
 
@@ -52,11 +54,13 @@ class Result(Enum):
 
     @classmethod
     def parse(cls, text: str) -> Result:
-        """Read a result name as Jenkins writes it (case-insensitive)."""
+        """Read a result name as Jenkins writes it (case-insensitive); anything else is an InvalidValueError."""
         try:
             return cls[text.strip().upper()]
-        except KeyError:
-            raise ValueError(f"unknown Jenkins result {text!r}; expected one of {[r.name for r in cls]}") from None
+        except (KeyError, AttributeError):
+            raise InvalidValueError(
+                f"unknown Jenkins result {text!r}; expected one of {[r.name for r in cls]}"
+            ) from None
 
     @staticmethod
     def worst(results: list[Result] | tuple[Result, ...]) -> Result | None:

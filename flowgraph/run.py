@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flowgraph.graph import FlowGraph
+from flowgraph.node import NodeKind
 from flowgraph.result import Result
 
 __all__ = ["Run", "Clock", "FixedClock", "ManualClock", "system_clock"]
@@ -125,6 +126,24 @@ class Run:
         self.number = number
         self.execution = execution
         self.metadata: dict[str, Any] = dict(metadata or {})
+
+    @classmethod
+    def from_graph(cls, graph: FlowGraph, **facts: Any) -> Run:
+        """A run over a bare graph, with what the graph itself says: finished exactly when
+        every head is a flow end, and then the flow end's result (``facts`` add or override).
+
+        Examples
+        --------
+        >>> from flowgraph import GraphBuilder
+        >>> run = Run.from_graph(GraphBuilder(start_ms=0).build().graph)
+        >>> run.running, run.result
+        (False, <Result.SUCCESS: 0>)
+        """
+        heads = graph.heads
+        finished = bool(heads) and all(head.kind is NodeKind.FLOW_END for head in heads)
+        facts.setdefault("result", heads[0].result if finished else None)
+        facts.setdefault("running", not finished)
+        return cls(graph, **facts)
 
     @property
     def running(self) -> bool:

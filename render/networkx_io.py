@@ -51,6 +51,7 @@ from flowgraph.graph import FlowGraph
 from flowgraph.node import FlowNode, NodeKind
 from flowgraph.result import Result
 from flowgraph.run import Run
+from flowgraph.storage.files import read_file
 
 __all__ = [
     "to_networkx",
@@ -264,9 +265,11 @@ def load_run_json(path: str | os.PathLike[str]) -> Run:
     """Read a run written by :func:`save_run_json`."""
     source = Path(path)
     try:
-        data = json.loads(source.read_text(encoding="utf-8"))
+        data = json.loads(read_file(str(source)).decode("utf-8"))
     except OSError as exc:
         raise StorageError(f"cannot read {source}: {exc.strerror or exc}", path=str(source)) from exc
+    except RecursionError as exc:
+        raise FormatError(f"{source}: JSON nested too deeply to read", path=str(source)) from exc
     except ValueError as exc:
         raise FormatError(f"{source}: not valid JSON: {exc}", path=str(source)) from exc
     return run_from_json(data, path=str(source))

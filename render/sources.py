@@ -33,16 +33,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from flowgraph.errors import FlowGraphError, StorageError
+from flowgraph.errors import FlowGraphError, NotRecognizedError, StorageError
 from flowgraph.execution import FlowExecution
 from flowgraph.jenkins.load_report import LoadProblem, LoadReport
 from flowgraph.jenkins.runs import OnCorrupt, RunRef
 from flowgraph.run import Run
-
-if TYPE_CHECKING:
-    from flowgraph.jenkins.runs import OnCorrupt
+from flowgraph.storage.paths import inside
 from render.networkx_io import load_run_json
 
 __all__ = ["open_run", "open_runs", "is_sql", "has_builds", "import_runs", "ImportReport", "run_key"]
@@ -94,8 +91,8 @@ def open_run(spec: str | os.PathLike[str], *, on_corrupt: OnCorrupt = "raise") -
     from flowgraph.loading import load
 
     path = Path(text)
-    if not _URL.match(text) and not path.exists():
-        raise StorageError(f"{text}: no such file or directory", path=text)
+    if not _URL.match(text) and not os.path.lexists(text):
+        raise NotRecognizedError(f"{text}: no such file or directory", path=text)
     if has_builds(path):
         from flowgraph.jenkins.runs import iter_runs
 
@@ -110,8 +107,8 @@ def open_run(spec: str | os.PathLike[str], *, on_corrupt: OnCorrupt = "raise") -
     options = {"on_corrupt": on_corrupt} if on_corrupt != "raise" and path.is_dir() else {}
     try:
         return load(text, **options)
-    except StorageError as exc:
-        raise StorageError(
+    except NotRecognizedError as exc:  # only then: a recognised but damaged run is reported as it is
+        raise NotRecognizedError(
             f"{exc}. Expected a run: a flowgraph .json file, a SQL URL or .db file, a Jenkins build "
             "directory (with build.xml), a flowNodeStore.xml file or a workflow directory",
             path=text,
@@ -289,10 +286,11 @@ def _execution_of(run: Run) -> FlowExecution:
 def _save_xml(run: Run, root: Path, job: str, number: int) -> None:
     from flowgraph.jenkins.runs import save_run
 
-    build_dir = root
+    parts: list[str] = []
     for part in job.split("/"):
-        build_dir = build_dir / "jobs" / part
-    build_dir = build_dir / "builds" / str(number)
+        parts += ["jobs", part]
+    # Job names come from the source (a SQL record, an untrusted home): never let one lead out of root.
+    build_dir = inside(root, *parts, "builds", str(number), what="job", source=f"{job}#{number}")
     try:
         build_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

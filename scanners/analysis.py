@@ -43,7 +43,8 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Literal
 
-from flowgraph.errors import NodeNotFoundError
+from flowgraph.errors import InvalidValueError, NodeNotFoundError
+from flowgraph.graph import FlowGraph
 from flowgraph.node import FlowNode, NodeKind
 from flowgraph.result import Result
 from flowgraph.run import Run
@@ -548,14 +549,22 @@ def _timing_of(stage: StageNode) -> TimingInfo:
     return TimingInfo(stage.start_ms, stage.duration_ms, stage.pause_ms)
 
 
-def analyze(run: Run) -> RunAnalysis:
+def analyze(run: Run | FlowGraph) -> RunAnalysis:
     """Analyse a run in one linear pass: its stage tree and every node's status and timing.
+
+    A bare :class:`~flowgraph.FlowGraph` is analysed as :meth:`Run.from_graph` sees it
+    (finished when every head is a flow end); anything else is an
+    :class:`~flowgraph.InvalidValueError`.
 
     Each node is read once (from the storage's iteration); the cost is O(n) in time and memory,
     with no recursion, for any nesting depth. The analysis builds no reference cycles, so the
     cyclic garbage collector is paused while it runs (full collections over a large graph's
     objects would otherwise cost more than the analysis itself); its state is restored after.
     """
+    if isinstance(run, FlowGraph):
+        run = Run.from_graph(run)
+    elif not isinstance(run, Run):
+        raise InvalidValueError(f"analyze() takes a Run or a FlowGraph, not {type(run).__name__}")
     was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -108,17 +108,24 @@ class Status(Enum):
         return best
 
     @staticmethod
-    def from_result(result: Result | None) -> Status:
+    def from_result(result: Result | str | None) -> Status:
         """Jenkins' ``GenericStatus.fromResult``: NOT_BUILT and None (no result) are NOT_EXECUTED.
+
+        A result name (``"FAILURE"``, any case) is read as :meth:`Result.parse` reads it; an
+        unknown name or a value of another type is an :class:`~flowgraph.InvalidValueError`.
 
         Examples
         --------
         >>> Status.from_result(Result.UNSTABLE), Status.from_result(Result.NOT_BUILT)
         (<Status.UNSTABLE: 2>, <Status.NOT_EXECUTED: 0>)
+        >>> Status.from_result("NOT_BUILT"), Status.from_result("failure")
+        (<Status.NOT_EXECUTED: 0>, <Status.FAILURE: 5>)
         """
         if result is None:
             return Status.NOT_EXECUTED
-        return _FROM_RESULT[result]
+        if isinstance(result, Result):
+            return _FROM_RESULT[result]
+        return _FROM_RESULT[Result.parse(result)]
 
     def __repr__(self) -> str:
         return f"<Status.{self.name}: {self.value}>"

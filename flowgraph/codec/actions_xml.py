@@ -287,7 +287,7 @@ def _decode_user(element: etree._Element, where: str) -> Action:
         raise FormatError(f"{where}: <{USER_ACTION_ELEMENT}> needs <kind> and <data>")
     try:
         return action_from_dict({"kind": kind, "data": json.loads(data)})
-    except (ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError, RecursionError, FormatError) as exc:
         raise FormatError(f"{where}: cannot rebuild action {kind!r}: {exc}") from None
 
 

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from lxml import etree
 
-from flowgraph.codec.xstream import MAX_XML_BYTES, ParsedXml, compact_parser, needs_standin_at
+from flowgraph.codec.xstream import ParsedXml, compact_parser, needs_standin_at, size_problem
 
 __all__ = ["parse_compact", "parse_compact_many"]
 
@@ -57,13 +58,16 @@ def parse_compact(data: bytes, path: str) -> ParsedXml | None:
         return None
     if root is None:  # pragma: no cover - lxml raises for a document without a root
         return None
+    docinfo: Any = root.getroottree().docinfo
+    if docinfo.doctype:  # a DOCTYPE the byte check missed (UTF-16…): parse_xml refuses it
+        return None
     return ParsedXml(root, False, path)
 
 
 def _compact_ok(data: bytes) -> bool:
     """True when a compact parse of ``data`` can stand for ``parse_xml``'s (see the module)."""
     size = len(data)
-    if not size or size > MAX_XML_BYTES or data.isspace():
+    if not size or data.isspace() or size_problem(data) is not None:
         return False
     if size < _SMALL:  # a node file: plain searches are quickest
         if b"<!" in data or data.find(b"<?", 1) != -1:  # comment, CDATA, DOCTYPE; a PI after the start

@@ -51,10 +51,22 @@ __all__ = [
     "element_spans",
     "decl_line",
     "MAX_XML_BYTES",
+    "MAX_XML_TAGS",
+    "size_problem",
+    "refuse_doctype",
 ]
 
 MAX_XML_BYTES = 512 * 1024 * 1024
 """Files larger than this are refused (a flow-node file is normally a few kB)."""
+
+MAX_XML_TAGS = MAX_XML_BYTES // 32
+"""Documents with more ``<`` than this are refused before parsing.
+
+libxml2 spends some 100-200 bytes per element, so a file of tiny elements (``<a/>``, 4 bytes
+each) would take 30-50 times its size; XStream's indented files spend about 40 bytes per tag.
+Counting ``<`` (one pass, no allocation) bounds the elements, and with them the memory a parse
+may take, to a small multiple of :data:`MAX_XML_BYTES`.
+"""
 
 _PARSER_OPTIONS = {
     "resolve_entities": False,
@@ -70,6 +82,31 @@ _BAD_REF = re.compile(rb"&#(?:x([0-9a-fA-F]+)|([0-9]+));")
 _STANDIN_BASE = 0x10FF00  # plane-16 private use: U+10FF01..U+10FF1F stand for U+0001..U+001F
 _STANDIN_RE = re.compile("[\U0010ff01-\U0010ff1f]")
 _DOCTYPE_RE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+
+
+class _RefuseExternal(etree.Resolver):
+    """Refuses every external DTD or entity libxml2 asks for, before anything is opened.
+
+    ``load_dtd=False`` is not enough: some parser settings (dropping blank text, for one)
+    make libxml2 read the external DTD a DOCTYPE names anyway, and a byte search for the
+    DOCTYPE misses it in UTF-16 or UTF-32. Every parser here carries this resolver, so a
+    DTD is never opened, whatever the encoding; the raised error ends the parse.
+    """
+
+    def resolve(self, system_url: str, public_id: str, *context: object) -> Any:
+        raise _DtdRefused(system_url)
+
+
+class _DtdRefused(ValueError):
+    """Internal: the parser met an external DTD or entity (see :class:`_RefuseExternal`)."""
+
+
+def _hardened(parser: etree.XMLParser) -> etree.XMLParser:
+    parser.resolvers.add(_RefuseExternal())
+    return parser
+
+
+_REFUSED = "refused: a DOCTYPE or ENTITY declaration (DTDs and entities are not allowed)"
 
 
 class _StandinsParser(etree.XMLParser):
@@ -91,7 +128,7 @@ def _parser() -> etree.XMLParser:
     """One hardened parser per thread (lxml parsers must not be shared between threads)."""
     parser: etree.XMLParser | None = getattr(_LOCAL, "parser", None)
     if parser is None:
-        parser = etree.XMLParser(**_PARSER_OPTIONS)  # type: ignore[arg-type]
+        parser = _hardened(etree.XMLParser(**_PARSER_OPTIONS))  # type: ignore[arg-type]
         _LOCAL.parser = parser
     return parser
 
@@ -99,7 +136,7 @@ def _parser() -> etree.XMLParser:
 def _standins_parser() -> etree.XMLParser:
     parser: etree.XMLParser | None = getattr(_LOCAL, "standins", None)
     if parser is None:
-        parser = _StandinsParser(**_PARSER_OPTIONS)  # type: ignore[arg-type]
+        parser = _hardened(_StandinsParser(**_PARSER_OPTIONS))  # type: ignore[arg-type]
         _LOCAL.standins = parser
     return parser
 
@@ -111,7 +148,7 @@ def compact_parser() -> etree.XMLParser:
     """
     parser: etree.XMLParser | None = getattr(_LOCAL, "compact", None)
     if parser is None:
-        parser = _CompactParser(**_PARSER_OPTIONS, remove_blank_text=True, collect_ids=False)  # type: ignore[arg-type]
+        parser = _hardened(_CompactParser(**_PARSER_OPTIONS, remove_blank_text=True, collect_ids=False))  # type: ignore[arg-type]
         _LOCAL.compact = parser
     return parser
 
@@ -177,6 +214,21 @@ def _restore(text: str) -> str:
     return _STANDIN_RE.sub(lambda m: chr(ord(m.group(0)) - _STANDIN_BASE), text)
 
 
+def size_problem(data: bytes) -> str | None:
+    """Why ``data`` is too big to parse (bytes or tags over the limits), or None when it is not.
+
+    Examples
+    --------
+    >>> size_problem(b"<a/>") is None
+    True
+    """
+    if len(data) > MAX_XML_BYTES:
+        return f"{len(data)} bytes is larger than the {MAX_XML_BYTES}-byte limit"
+    if len(data) > MAX_XML_TAGS and data.count(b"<") > MAX_XML_TAGS:
+        return f"more than {MAX_XML_TAGS} tags; refusing to parse (the limit bounds the memory a parse takes)"
+    return None
+
+
 def parse_xml(data: bytes, path: str) -> ParsedXml:
     """Parse one XStream document safely; every problem becomes a :class:`FormatError` naming ``path``.
 
@@ -189,12 +241,11 @@ def parse_xml(data: bytes, path: str) -> ParsedXml:
     """
     if not data.strip():
         raise FormatError(f"{path}: empty file (expected an XML document)", path=path)
-    if len(data) > MAX_XML_BYTES:
-        raise FormatError(f"{path}: {len(data)} bytes is larger than the {MAX_XML_BYTES}-byte limit", path=path)
-    if _DOCTYPE_RE.search(data):
-        raise FormatError(
-            f"{path}: refused: a DOCTYPE or ENTITY declaration (DTDs and entities are not allowed)", path=path
-        )
+    problem = size_problem(data)
+    if problem is not None:
+        raise FormatError(f"{path}: {problem}", path=path)
+    if _DOCTYPE_RE.search(data):  # the quick way out for UTF-8; the parser refuses DTDs in any encoding
+        raise FormatError(f"{path}: {_REFUSED}", path=path)
     standins = False
     if b"&#" in data:
         swapped = _BAD_REF.sub(_swap_ref, data)
@@ -206,16 +257,27 @@ def parse_xml(data: bytes, path: str) -> ParsedXml:
             _SEEN_STANDINS = True
     try:
         root = etree.fromstring(data, _standins_parser() if standins else _parser())
+    except _DtdRefused as exc:
+        raise FormatError(f"{path}: {_REFUSED}", path=path) from exc
     except etree.XMLSyntaxError as exc:
         raise FormatError(f"{path}: not well-formed XML: {exc}", path=path) from exc
     except (ValueError, etree.LxmlError) as exc:
         raise FormatError(f"{path}: cannot parse: {exc}", path=path) from exc
     if root is None:
         raise FormatError(f"{path}: no root element", path=path)
-    docinfo: Any = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None:  # pragma: no cover - caught by the byte check
-        raise FormatError(f"{path}: refused: a DOCTYPE declaration", path=path)
+    refuse_doctype(root, path)
     return ParsedXml(root, standins, path)
+
+
+def refuse_doctype(root: etree._Element, path: str) -> None:
+    """Raise :class:`FormatError` when the parsed document has a DOCTYPE (any encoding).
+
+    The byte search in :func:`parse_xml` only sees ASCII-compatible encodings; this looks at
+    what the parser found, so a UTF-16 or UTF-32 DOCTYPE is refused too.
+    """
+    docinfo: Any = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise FormatError(f"{path}: {_REFUSED}", path=path)
 
 
 def text_of(element: etree._Element) -> str:

@@ -38,6 +38,7 @@ from flowgraph.errors import FormatError
 from flowgraph.execution import FlowExecution
 from flowgraph.result import Result
 from flowgraph.storage.base import Durability
+from flowgraph.storage.files import read_file
 
 __all__ = ["BuildRecord", "read_build_xml", "write_build_xml", "build_xml_text", "INPUT_ACTION"]
 
@@ -109,9 +110,9 @@ def read_build_xml(path: str | os.PathLike[str]) -> BuildRecord:
     """Read a ``build.xml``; a damaged or foreign file raises :class:`FormatError` naming it."""
     where = str(path)
     try:
-        data = Path(path).read_bytes()
+        data = read_file(where)
     except OSError as exc:
-        raise FormatError(f"{where}: cannot read build record: {exc}", path=where) from exc
+        raise FormatError(f"{where}: cannot read build record: {exc.strerror or exc}", path=where) from exc
     doc = SourceDoc(parse_xml(data, where), data)
     root = doc.parsed.element
     if root.tag != "flow-build":

@@ -55,7 +55,9 @@ from flowgraph.result import Result
 from flowgraph.run import Clock, FixedClock, Run
 from flowgraph.storage.base import Durability, NodeStorage
 from flowgraph.storage.bulk_xml import BULK_FILE_NAME, BulkXmlNodeStorage
+from flowgraph.storage.files import open_regular
 from flowgraph.storage.memory import MemoryNodeStorage
+from flowgraph.storage.paths import inside, is_plain_name
 from flowgraph.storage.xml_dir import XmlDirNodeStorage, node_sort_key
 
 __all__ = ["load_run", "save_run", "iter_runs", "RunRef", "open_storage", "OnCorrupt"]
@@ -66,9 +68,13 @@ _ROOT_TAG = re.compile(rb"<([A-Za-z_][\w.\-]*)")  # the first element of a (poss
 
 
 def open_storage(build_dir: Path, execution: FlowExecution) -> NodeStorage:
-    """The node storage a build directory actually has, as ``build.xml`` describes it."""
+    """The node storage a build directory actually has, as ``build.xml`` describes it.
+
+    ``storageDir`` must name a directory inside the build directory (Jenkins writes a plain
+    name such as ``workflow-completed``); anything else is a :class:`FormatError`.
+    """
     storage_dir = execution.storage_dir or "workflow"
-    directory = build_dir / storage_dir
+    directory = inside(build_dir, storage_dir, what="storageDir", source=str(build_dir / "build.xml"))
     bulk = directory / BULK_FILE_NAME
     durability = execution.durability or Durability.MAX_SURVIVABILITY
     if bulk.is_file() or (storage_dir.endswith("-completed") and not directory.is_dir()):
@@ -137,9 +143,10 @@ def _load_run(path: Path, on_corrupt: OnCorrupt, name: str | None, number: int |
         if on_corrupt == "raise":
             raise
         problems.append(str(exc))
-        storage = XmlDirNodeStorage(
-            path / (execution.storage_dir or "workflow"), durability=Durability.MAX_SURVIVABILITY
-        )
+        storage_dir = execution.storage_dir or "workflow"
+        if not is_plain_name(storage_dir):
+            storage_dir = "workflow"  # never follow a storageDir that leaves the build directory
+        storage = XmlDirNodeStorage(path / storage_dir, durability=Durability.MAX_SURVIVABILITY)
     if isinstance(storage, BulkXmlNodeStorage) and on_corrupt == "placeholder":
         try:
             len(storage)
@@ -369,6 +376,8 @@ def save_run(run: Run, build_dir: str | os.PathLike[str]) -> None:
     source = run.graph.storage
     durability = execution.durability or Durability.MAX_SURVIVABILITY
     storage_dir = execution.storage_dir or "workflow"
+    inside(path, storage_dir, what="storageDir", source="the run's execution record")
+    inside(path, "build.xml", what="build record")  # a build.xml symlinked out of the target is not written
     fmt = getattr(source, "format", None)
     target: XmlDirNodeStorage | BulkXmlNodeStorage
     bulk = isinstance(source, BulkXmlNodeStorage) or (
@@ -436,8 +445,10 @@ def _copy_logs(source_dir: object, target: Path) -> None:
     if not source.is_dir() or source.resolve() == target.resolve():
         return
     for entry in source.iterdir():
-        if entry.is_file() and (entry.name in ("log", "log-index") or entry.name.endswith(".log")):
-            shutil.copyfile(entry, target / entry.name)
+        if entry.is_symlink() or not entry.is_file():
+            continue  # a link in an untrusted build directory could point at any file on the machine
+        if entry.name in ("log", "log-index") or entry.name.endswith(".log"):
+            shutil.copyfile(entry, inside(target, entry.name, what="log file"))
 
 
 # -- finding runs ------------------------------------------------------------------------
@@ -467,12 +478,15 @@ def _is_pipeline_build(build_dir: Path) -> bool:
     instead of the run vanishing from the walk.
     """
     try:
-        with open(build_dir / "build.xml", "rb") as handle:
-            head = handle.read(512)
+        fd = open_regular(str(build_dir / "build.xml"))
     except FileNotFoundError:
         return False
-    except OSError:
-        return True
+    except (OSError, FormatError):
+        return True  # a FIFO, device, directory or unreadable file: never read here, reported by name on load
+    try:
+        head = os.read(fd, 512)
+    finally:
+        os.close(fd)
     if b"<flow-build" in head:
         return True
     root = _ROOT_TAG.search(head)
@@ -480,8 +494,40 @@ def _is_pipeline_build(build_dir: Path) -> bool:
 
 
 def _sorted_entries(directory: Path) -> list[os.DirEntry[str]]:
-    with os.scandir(directory) as entries:
-        return sorted(entries, key=lambda e: e.name)
+    try:
+        with os.scandir(directory) as entries:
+            return sorted(entries, key=lambda e: e.name)
+    except OSError as exc:
+        raise StorageError(f"{directory}: cannot list: {exc.strerror or exc}", path=str(directory)) from exc
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    """``entry.is_dir()``, with a symlink loop or unreadable link as a StorageError naming it."""
+    try:
+        return entry.is_dir()
+    except OSError as exc:
+        raise StorageError(f"{entry.path}: cannot be followed: {exc.strerror or exc}", path=entry.path) from exc
+
+
+def _identity(directory: Path) -> tuple[int, int]:
+    try:
+        info = directory.stat()
+    except OSError as exc:
+        raise StorageError(f"{directory}: cannot be followed: {exc.strerror or exc}", path=str(directory)) from exc
+    return info.st_dev, info.st_ino
+
+
+def _first_visit(directory: Path, seen: set[tuple[int, int]]) -> bool:
+    """True the first time a directory (by device and inode, whatever path leads there) is met.
+
+    Symlinks can make a home a graph with cycles (``jobs/a/jobs/b -> ..``); visiting each real
+    directory once ends the walk and never lists the same build twice.
+    """
+    key = _identity(directory)
+    if key in seen:
+        return False
+    seen.add(key)
+    return True
 
 
 def iter_runs(path: str | os.PathLike[str]) -> Iterator[RunRef]:
@@ -498,12 +544,15 @@ def iter_runs(path: str | os.PathLike[str]) -> Iterator[RunRef]:
             yield RunRef(_job_name(root) or root.parent.parent.name, number, root)
         return
     stack: list[tuple[Path, str, int]] = [(root, "", 0)]
+    seen: set[tuple[int, int]] = set()
     while stack:
         directory, job, depth = stack.pop()
+        if not _first_visit(directory, seen):
+            continue
         builds = directory / "builds"
         if job and builds.is_dir():
-            with os.scandir(builds) as entries:
-                numbers = sorted(int(e.name) for e in entries if e.name.isdigit() and e.is_dir())
+            entries = _sorted_entries(builds)
+            numbers = sorted(int(e.name) for e in entries if e.name.isdigit() and _is_dir(e))
             for number in numbers:
                 build_dir = builds / str(number)
                 if _is_pipeline_build(build_dir):
@@ -513,16 +562,17 @@ def iter_runs(path: str | os.PathLike[str]) -> Iterator[RunRef]:
             folder = directory / container
             if folder.is_dir():
                 for entry in _sorted_entries(folder):
-                    if entry.is_dir():
+                    if _is_dir(entry):
                         children.append((Path(entry.path), f"{job}/{entry.name}" if job else entry.name, depth))
         if not job and not children:
             if builds.is_dir():
+                seen.discard(_identity(directory))  # visited again, now as the job it is
                 stack.append((directory, directory.name, depth))
                 continue
             if depth < _MAX_HOME_DEPTH:
                 # Not a JENKINS_HOME itself: look for homes (e.g. several backups) one level down.
                 for entry in reversed(_sorted_entries(directory)):
-                    if entry.is_dir() and not entry.name.startswith("."):
+                    if not entry.name.startswith(".") and _is_dir(entry):
                         stack.append((Path(entry.path), "", depth + 1))
             continue
         stack.extend(reversed(children))

@@ -255,8 +255,14 @@ def resume(
     log_dir: str | os.PathLike[str] | None = None,
     on_commit: CommitHook | None = None,
     clock: Clock = system_clock,
+    allow_factories: Sequence[str] | None = None,
 ) -> RecordedRun:
     """Resume a recorded run that did not finish (see the module docstring for the rules).
+
+    A record names the factory to import and call, so stores are trusted input. As a guard,
+    the factory must lie under one of the dotted prefixes ``allow_factories`` (by default its
+    own top-level package, never the standard library or builtins), checked before anything
+    is imported; see :func:`~flowgraph.recorder.factory.check_allowed`.
 
     Raises
     ------
@@ -264,13 +270,14 @@ def resume(
         No record, a corrupt node storage, ``persisted_clean`` False, unknown under a lower
         durability, or the run is done.
     FactoryError
-        The record names no factory, or it no longer imports (pass ``pipeline=`` to override).
+        The record names no factory, it no longer imports (pass ``pipeline=`` to override), or it
+        is not under ``allow_factories``.
     StepChangedError
         Step versions changed and ``on_version_change`` is ``"refuse"``.
     """
     store = _open_target(record_or_url)
     try:
-        return _resume(store, on_version_change, mapping, pipeline, log_dir, on_commit, clock)
+        return _resume(store, on_version_change, mapping, pipeline, log_dir, on_commit, clock, allow_factories)
     except BaseException:
         store.release()
         raise
@@ -284,6 +291,7 @@ def _resume(
     log_dir: str | os.PathLike[str] | None,
     on_commit: CommitHook | None,
     clock: Clock,
+    allow_factories: Sequence[str] | None = None,
 ) -> RecordedRun:
     try:
         ex = store.load_execution()
@@ -305,7 +313,8 @@ def _resume(
     if pipeline is None:
         if not ex.factory:
             raise FactoryError(f"{store.url}: the record names no factory; resume with pipeline=... to supply one")
-        pipeline = _build(load_factory(ex.factory), ex.factory_args, ex.factory_kwargs)
+        factory = load_factory(ex.factory, allow_factories, restrict=True)
+        pipeline = _build(factory, ex.factory_args, ex.factory_kwargs)
     recorded: dict[str, tuple[StepRecordAction, str]] = {}
     for node in graph:
         rec = node.get_action(StepRecordAction)

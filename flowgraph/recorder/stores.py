@@ -32,7 +32,9 @@ from flowgraph.errors import FormatError, StorageError
 from flowgraph.execution import FlowExecution
 from flowgraph.graph import FlowGraph
 from flowgraph.storage.base import Durability, NodeStorage
+from flowgraph.storage.files import read_file
 from flowgraph.storage.memory import MemoryNodeStorage
+from flowgraph.storage.paths import inside
 from flowgraph.storage.sql import SqlNodeStorage, split_url
 from flowgraph.storage.xml_dir import XmlDirNodeStorage, write_bytes
 
@@ -113,7 +115,9 @@ class SqlRunStore(RunStore):
         self.url = f"{self.storage.url}#{self.execution_id}"
         database = self.storage.engine.url.database
         if self.storage.engine.url.get_backend_name() == "sqlite" and database:
-            self.log_dir = Path(f"{database}.logs") / self.execution_id
+            # The id becomes a directory: "team/app#5" nests, "../../x" is refused (never written).
+            parts = self.execution_id.split("/")
+            self.log_dir = inside(Path(f"{database}.logs"), *parts, what="execution id", source=self.url)
 
     def load_execution(self) -> FlowExecution | None:
         return self.storage.load_execution()
@@ -159,17 +163,17 @@ class XmlRunStore(RunStore):
         sidecar = self.build_dir / self.RECORD_FILE
         if sidecar.exists():
             try:
-                extra = json.loads(sidecar.read_text("utf-8"))
-            except (OSError, ValueError) as exc:
+                extra = json.loads(read_file(str(sidecar)).decode("utf-8"))
+                ex.id = extra.get("id")
+                ex.name = extra.get("name")
+                ex.factory = extra.get("factory")
+                ex.factory_args = list(extra.get("factory_args") or ())
+                ex.factory_kwargs = dict(extra.get("factory_kwargs") or {})
+                ex.metadata = dict(extra.get("metadata") or {})
+                ex.created_ms = extra.get("created_ms")
+                ex.updated_ms = extra.get("updated_ms")
+            except (OSError, ValueError, TypeError, AttributeError, RecursionError) as exc:
                 raise FormatError(f"{sidecar}: cannot read the recorder's record: {exc}", path=str(sidecar)) from exc
-            ex.id = extra.get("id")
-            ex.name = extra.get("name")
-            ex.factory = extra.get("factory")
-            ex.factory_args = list(extra.get("factory_args") or ())
-            ex.factory_kwargs = dict(extra.get("factory_kwargs") or {})
-            ex.metadata = dict(extra.get("metadata") or {})
-            ex.created_ms = extra.get("created_ms")
-            ex.updated_ms = extra.get("updated_ms")
         if not ex.done and len(self.storage):
             graph = FlowGraph(self.storage)
             ex.heads = {i + 1: head for i, head in enumerate(graph.head_ids)}

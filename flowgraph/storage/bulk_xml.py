@@ -38,6 +38,7 @@ from flowgraph.codec.xstream import CompactMiss, decl_line, parse_xml, text_of
 from flowgraph.errors import FlowGraphError, FormatError, StorageError
 from flowgraph.node import FlowNode
 from flowgraph.storage.base import Durability, NodeStorage
+from flowgraph.storage.files import read_file
 from flowgraph.storage.java_order import hashmap_order
 from flowgraph.storage.xml_dir import check_node_id, sort_node_ids
 
@@ -95,7 +96,7 @@ class BulkXmlNodeStorage(NodeStorage):
             return self._nodes
         where = str(self.path)
         try:
-            data = self.path.read_bytes()
+            data = read_file(where)
         except FileNotFoundError:
             self._nodes = {}
             return self._nodes

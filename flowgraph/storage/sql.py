@@ -57,7 +57,15 @@ from flowgraph.storage.sql_codec import (
     encode_parents,
     intern_text,
 )
-from flowgraph.storage.sql_schema import ensure_schema, executions, make_engine, nodes, normalize_url, steps
+from flowgraph.storage.sql_schema import (
+    ensure_schema,
+    executions,
+    make_engine,
+    nodes,
+    normalize_url,
+    sql_error_text,
+    steps,
+)
 
 if TYPE_CHECKING:
     from flowgraph.run import Run
@@ -304,7 +312,7 @@ class SqlNodeStorage(NodeStorage):
                     )
                     cache[node_id] = node
                 out.append(node)
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError, FormatError) as exc:
             raise FormatError(
                 f"node {node_id} of execution {self.execution_id!r} in {self.url} cannot be read: {exc}",
                 path=self.url,
@@ -549,7 +557,7 @@ class SqlNodeStorage(NodeStorage):
             return None
         try:
             return FlowExecution.from_dict(json.loads(row[0]))
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError, FormatError) as exc:
             raise FormatError(
                 f"the record of execution {self.execution_id!r} in {self.url} cannot be read: {exc}", path=self.url
             ) from exc
@@ -560,17 +568,18 @@ class SqlNodeStorage(NodeStorage):
             rows = conn.execute(select(steps).where(steps.c.execution_id == self.execution_id)).mappings().all()
         out: dict[str, StepRow] = {}
         for r in rows:
+            try:
+                result = json.loads(r["result"]) if r["result"] is not None else None
+                failure = json.loads(r["failure"]) if r["failure"] is not None else None
+            except (ValueError, TypeError, RecursionError) as exc:
+                raise FormatError(
+                    f"step {r['name']!r} of execution {self.execution_id!r} in {self.url} cannot be read: {exc}",
+                    path=self.url,
+                ) from exc
             out[r["name"]] = StepRow(
-                r["name"],
-                r["node_id"],
-                r["state"],
-                r["version"],
-                json.loads(r["result"]) if r["result"] is not None else None,
-                json.loads(r["failure"]) if r["failure"] is not None else None,
-                r["attempt"],
-                r["finished_ms"],
-                r["updated_ms"],
-            )
+                r["name"], r["node_id"], r["state"], r["version"], result, failure,
+                r["attempt"], r["finished_ms"], r["updated_ms"],
+            )  # fmt: skip
         return out
 
     def count_rows(self) -> int:
@@ -630,7 +639,7 @@ class _Guard:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
         if isinstance(exc, (SQLAlchemyError, self.dbapi_error)):
-            raise StorageError(f"{self.message}: {exc}", path=self.path) from exc
+            raise StorageError(f"{self.message}: {sql_error_text(exc)}", path=self.path) from exc
 
 
 def list_executions(url: str | Path, *, engine: Engine | None = None) -> list[FlowExecution]:
@@ -651,10 +660,17 @@ def list_executions(url: str | Path, *, engine: Engine | None = None) -> list[Fl
         ensure_schema(eng, where)
         with _Guard(f"cannot list the executions in {where}", where), eng.connect() as conn:
             query = select(executions.c.record).order_by(executions.c.created_ms, executions.c.id)
-            return [FlowExecution.from_dict(json.loads(r[0])) for r in conn.execute(query)]
+            return [_execution_from_row(r[0], where) for r in conn.execute(query)]
     finally:
         if own:
             eng.dispose()
+
+
+def _execution_from_row(text: str, where: str) -> FlowExecution:
+    try:
+        return FlowExecution.from_dict(json.loads(text))
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError, FormatError) as exc:
+        raise FormatError(f"an execution record in {where} cannot be read: {exc}", path=where) from exc
 
 
 def open_sql(url: str | Path, *, durability: Durability | None = None) -> SqlNodeStorage:

@@ -22,6 +22,7 @@ IMMEDIATE``), so many writers queue up instead of failing. PostgreSQL turns
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,17 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from flowgraph.errors import SchemaVersionError, StorageError
 from flowgraph.storage.base import Durability
 
-__all__ = ["SCHEMA_VERSION", "metadata", "executions", "nodes", "steps", "schema", "make_engine", "ensure_schema"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "metadata",
+    "executions",
+    "nodes",
+    "steps",
+    "schema",
+    "make_engine",
+    "ensure_schema",
+    "sql_error_text",
+]
 
 SCHEMA_VERSION = 1
 """The version of the tables below; bump it (and add a migration) when they change."""
@@ -157,8 +168,30 @@ def make_engine(url: str | Path | URL, durability: Durability) -> Engine:
             if parsed.get_backend_name() == "postgresql" and durability is not Durability.MAX_SURVIVABILITY:
                 _tune_postgres(engine)
     except (SQLAlchemyError, ImportError) as exc:
-        raise StorageError(f"cannot open database {parsed.render_as_string(hide_password=True)}: {exc}") from exc
+        where = parsed.render_as_string(hide_password=True)
+        raise StorageError(f"cannot open database {where}: {sql_error_text(exc)}", path=where) from exc
     return engine
+
+
+_BACKGROUND = re.compile(r"\(Background on this error at: [^)]*\)")
+
+
+def sql_error_text(exc: BaseException) -> str:
+    """A database error in the driver's own words: no echoed SQL, parameters or web link.
+
+    SQLAlchemy's text for a failed statement repeats the statement, its parameters (which may
+    be large or private) and a link to its documentation; users need the driver's reason.
+
+    Examples
+    --------
+    >>> from sqlalchemy.exc import OperationalError
+    >>> sql_error_text(OperationalError("SELECT 1", {}, Exception("database is locked")))
+    'database is locked'
+    """
+    orig = getattr(exc, "orig", None)
+    text = str(orig) if orig is not None else str(exc)
+    text = _BACKGROUND.sub("", text).split("[SQL:", 1)[0]
+    return " ".join(text.split()) or type(exc).__name__
 
 
 def _tune_sqlite(engine: Engine, synchronous: str) -> None:
@@ -212,7 +245,11 @@ def ensure_schema(engine: Engine, where: str) -> int:
         except DBAPIError as exc:
             # Two first users racing to create the tables: the loser retries and finds them.
             if attempt == 2:
-                raise StorageError(f"cannot create or read the flowgraph schema in {where}: {exc}", path=where) from exc
+                raise StorageError(
+                    f"cannot create or read the flowgraph schema in {where}: {sql_error_text(exc)}", path=where
+                ) from exc
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot create or read the flowgraph schema in {where}: {exc}", path=where) from exc
+            raise StorageError(
+                f"cannot create or read the flowgraph schema in {where}: {sql_error_text(exc)}", path=where
+            ) from exc
     raise AssertionError("unreachable")  # pragma: no cover

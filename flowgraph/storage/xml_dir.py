@@ -144,7 +144,7 @@ class XmlDirNodeStorage(NodeStorage):
             self._learned = True
             for node_id in self._disk_ids():
                 try:
-                    data = self._path(node_id).read_bytes()
+                    data = read_file(str(self._path(node_id)))
                     self._format = XmlFormat.learn(parse_xml(data, str(self._path(node_id))).element)
                 except (OSError, FormatError):
                     continue
@@ -216,7 +216,13 @@ class XmlDirNodeStorage(NodeStorage):
 
     def _finish_read(self, node_id: str, path: str, node: FlowNode, resolve: bool) -> FlowNode:
         if resolve and node.start_id is not None and node.descriptor_id is None:
-            start = self._cache.get(node.start_id) or self._read(node.start_id, resolve=False)
+            try:
+                start = self._cache.get(node.start_id) or self._read(node.start_id, resolve=False)
+            except StorageError:
+                # The start's own read reports its damage; this end node's file is fine, and
+                # losing it here would replace good data by a placeholder (its descriptor,
+                # which Jenkins takes from the start, stays unknown).
+                start = None
             node = with_end_descriptor(node, start)
         self._originals[node_id] = Original(node, _FileText(path))
         return node
@@ -291,7 +297,7 @@ class XmlDirNodeStorage(NodeStorage):
             path = f"{prefix}{node_id}.xml"
             try:
                 data = read_file(path)
-            except OSError:
+            except (OSError, FormatError):
                 continue  # get_node will meet (and report) the same problem when it gets there
             wanted.append((node_id, path, data))
             budget -= len(data)
@@ -387,7 +393,7 @@ class _FileText:
 
     def __call__(self) -> tuple[str, int]:
         try:
-            text = self.path.read_bytes().decode("utf-8")
+            text = read_file(self.file).decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise FormatError(f"{self.path}: cannot re-read original text: {exc}", path=str(self.path)) from exc
         if text.startswith("<?xml"):
