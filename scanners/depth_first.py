@@ -71,6 +71,76 @@ class DepthFirstScanner(FlowScanner):
         return True
 
     def _depth_first(self, first: FlowNode, limit: int) -> Iterator[FlowNode]:
+        # Most walks deny nothing: they take the lean loop, which skips the deny-list test on
+        # every edge (the loops are otherwise the same; a test checks both give the same order).
+        if not self._deny:
+            return self._depth_first_open(first, limit)
+        return self._depth_first_denying(first, limit)
+
+    def _depth_first_open(self, first: FlowNode, limit: int) -> Iterator[FlowNode]:
+        """The walk with an empty deny list: the bench's hot loop, kept as lean as Python allows.
+
+        Per node it does one length test, one dict lookup, two identity tests on the kind and two
+        slot writes (the look-ahead state). Storage reads are not counted per edge: a node with
+        one parent always reads exactly that parent, so the count is the number of steps plus the
+        extra reads of multi-parent nodes minus the parentless ones (both rare, counted where
+        they happen); the total is reported once when the walk ends or is closed.
+        """
+        assert self.graph is not None
+        storage = self.graph.storage
+        get = storage.bulk_reader()
+        visited = self._visited
+        stack = self._stack
+        push = stack.append
+        pop = stack.pop
+        block_start = _BLOCK_START
+        flow_start = _FLOW_START
+        nxt: FlowNode | None = first
+        cur = first
+        step = 0
+        adjust = 0  # reads beyond one per step: + extra parents of merges, - parentless nodes
+        try:
+            for step in range(1, limit + 1):  # noqa: B007 - the final count is the read count
+                cur = nxt  # type: ignore[assignment]
+                parent_ids = cur.parent_ids
+                if len(parent_ids) == 1:
+                    pid = parent_ids[0]
+                    nxt = get(pid)
+                    if nxt is None:
+                        raise NodeNotFoundError(pid, referenced_by=cur.id)
+                    kind = nxt.kind
+                    if kind is block_start or kind is flow_start:
+                        if pid in visited:
+                            nxt = pop() if stack else None
+                            if nxt is not None and (nxt.kind is block_start or nxt.kind is flow_start):
+                                visited.add(nxt.id)
+                        else:
+                            visited.add(pid)
+                else:
+                    adjust -= 1
+                    for pid in reversed(parent_ids):
+                        parent = get(pid)
+                        adjust += 1
+                        if parent is None:
+                            raise NodeNotFoundError(pid, referenced_by=cur.id)
+                        kind = parent.kind
+                        if (kind is block_start or kind is flow_start) and pid in visited:
+                            continue
+                        push(parent)
+                    nxt = pop() if stack else None
+                    if nxt is not None and (nxt.kind is block_start or nxt.kind is flow_start):
+                        visited.add(nxt.id)
+                self._current = cur
+                self._next = nxt
+                yield cur
+                if nxt is None:
+                    return
+            raise cycle_error(cur, limit)
+        finally:
+            storage.note_reads(step + adjust)
+
+    def _depth_first_denying(self, first: FlowNode, limit: int) -> Iterator[FlowNode]:
+        # The general walk: denied parents are neither read nor walked through.
         # Hot loop: locals only, identity checks on kinds, one storage read per parent edge
         # through the storage's bulk reader; the reads are reported when the walk ends or closes.
         assert self.graph is not None
