@@ -9,13 +9,16 @@ The model, in one import::
 * Graph: :class:`FlowGraph` (heads, parents, children, cached enclosing-block lookups),
   :class:`GraphListener`, :class:`Run` (a graph plus result, timing and a clock).
 * Storage: :class:`NodeStorage`, :class:`MemoryNodeStorage`, :class:`XmlDirNodeStorage`,
-  :class:`BulkXmlNodeStorage` (Jenkins' own files), :class:`Durability`; :func:`load` opens any
-  of them (and Jenkins build directories, see :mod:`flowgraph.jenkins`).
+  :class:`BulkXmlNodeStorage` (Jenkins' own files), :class:`Durability`; :class:`RunStore`
+  (nodes + execution record + lease) opened by :func:`open_store` from a URL or a path, and
+  :func:`load`, which reads a run from any of them (see :mod:`flowgraph.storage.registry`).
 * Building graphs in code: :class:`GraphBuilder`.
 * Errors: :class:`FlowGraphError` and its subclasses.
 
 Walking graphs lives in :mod:`scanners`; drawing them in :mod:`render`.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from flowgraph.actions import (
     Action,
@@ -60,21 +63,27 @@ from flowgraph.errors import (
     PipelineDefinitionError,
     RenderError,
     ResumeError,
+    RunLeaseError,
+    RunNotFoundError,
     ScanError,
     SchemaVersionError,
     StepChangedError,
     StorageError,
+    UnknownSchemeError,
 )
 from flowgraph.execution import FlowExecution, ResumeDecision
 from flowgraph.graph import FlowGraph, GraphListener
-from flowgraph.loading import OPENERS, load, register_opener
+from flowgraph.loading import load
 from flowgraph.lookup import EnclosingBlockLookup
 from flowgraph.node import FlowNode, NodeKind
 from flowgraph.result import Result
 from flowgraph.run import Clock, FixedClock, ManualClock, Run, system_clock
 from flowgraph.stepdetail import BlockKeyAction, StepRecordAction, StepState
 from flowgraph.steps import descriptor_id, function_name
-from flowgraph.storage import BulkXmlNodeStorage, Durability, MemoryNodeStorage, NodeStorage, XmlDirNodeStorage
+from flowgraph.storage import Durability, MemoryNodeStorage, NodeStorage, RunStore, open_store, register_store
+
+if TYPE_CHECKING:
+    from flowgraph.storage import BulkXmlNodeStorage, XmlDirNodeStorage
 
 __all__ = [
     # model
@@ -129,8 +138,9 @@ __all__ = [
     "Durability",
     # loading
     "load",
-    "register_opener",
-    "OPENERS",
+    "open_store",
+    "register_store",
+    "RunStore",
     # building
     "GraphBuilder",
     "abort_error",
@@ -153,6 +163,20 @@ __all__ = [
     "DuplicateStepError",
     "StepChangedError",
     "SchemaVersionError",
+    "UnknownSchemeError",
+    "RunNotFoundError",
+    "RunLeaseError",
     "RenderError",
     "EngineNotFoundError",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The XML storages load lxml: they are imported on first use, like SQL's."""
+    if name in ("BulkXmlNodeStorage", "XmlDirNodeStorage"):
+        import flowgraph.storage
+
+        value = getattr(flowgraph.storage, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'flowgraph' has no attribute {name!r}")
