@@ -9,15 +9,20 @@ One import gives every picture of a run, offline and without a system Graphviz::
 * Stage graph: :func:`stage_graph_dot` / :func:`stage_graph_svg` (Jenkins' modern view).
 * Stage view across runs: :class:`StageGrid`, :func:`stage_view_svg`, :func:`stage_view_html`.
 * Timeline: :func:`timeline` (a matplotlib Figure).
+* Two runs compared: :func:`diff_view` (the stage graph coloured by change, and a table).
+* Run history: :func:`duration_trend` (regression marked), :func:`failure_rate_bars`,
+  :func:`flaky_list`, drawing the frames of ``scanners.history``.
 * One self-contained page: :func:`to_html`.
 * networkx: :func:`to_networkx`, :func:`from_networkx`; JSON files: :func:`save_run_json`,
   :func:`load_run_json`.
 * Graphviz engines: :func:`choose_engine`, :func:`render_dot` (system ``dot``, else WebAssembly).
 * Jupyter: importing this package registers inline display of runs, graphs and stage trees.
+* OpenTelemetry traces (OTLP export, OTLP JSON, Perfetto timelines): the :mod:`render.otel` package.
 * The ``flowgraph`` command: :mod:`render.cli` (also ``python -m render``).
 """
 
 from render.blocks import TOP, BlockTree
+from render.diff import DiffView, diff_view
 from render.dot import DEFAULT_MAX_NODES, to_dot, to_svg
 from render.engine import (
     ENGINE_ENV,
@@ -35,10 +40,11 @@ from render.jupyter import register as register_jupyter
 from render.jupyter import run_html, stages_svg
 from render.model import NodeInfo, RunModel, as_run
 from render.networkx_io import from_networkx, load_run_json, run_from_json, run_to_json, save_run_json, to_networkx
-from render.stage_graph import stage_graph_dot, stage_graph_svg
+from render.stage_graph import StagePaint, stage_graph_dot, stage_graph_svg
 from render.stage_view import StageGrid, stage_view_html, stage_view_svg
 from render.style import STATES, humanize_ms, state_name
 from render.timeline import TimelineRow, timeline, timeline_rows
+from render.trends import FlakyList, duration_trend, failure_rate_bars, flaky_list
 
 __all__ = [
     # node graph
@@ -87,6 +93,14 @@ __all__ = [
     "humanize_ms",
     "example_run",
     "example_runs",
+    # comparing runs and run history (issue 15)
+    "diff_view",
+    "DiffView",
+    "StagePaint",
+    "duration_trend",
+    "failure_rate_bars",
+    "flaky_list",
+    "FlakyList",
 ]
 
 register_jupyter()

@@ -177,7 +177,7 @@ def main() -> None:
     show_default=True,
     help="Directory for the saved run and the pictures.",
 )
-@click.option("--engine", type=click.Choice(["dot", "wasm", "pure"]), help="Force a Graphviz engine.")
+@click.option("--engine", type=click.Choice(["dot", "wasm", "cairo", "pure"]), help="Force a Graphviz engine.")
 def demo(out: Path, engine: str | None) -> None:
     """Build the bundled example pipeline, save it, print its stages and draw it.
 
@@ -271,10 +271,10 @@ def stages(source: str, depth: int | None, steps: bool) -> None:
 
 
 _FORMATS = {
-    "graph": ("svg", "png", "dot", "html"),
-    "stages": ("svg", "png", "dot", "html"),
-    "stage-view": ("svg", "html"),
-    "timeline": ("png", "svg"),
+    "graph": ("svg", "png", "pdf", "dot", "html"),
+    "stages": ("svg", "png", "pdf", "dot", "html"),
+    "stage-view": ("svg", "html", "png", "pdf"),
+    "timeline": ("png", "svg", "pdf"),
 }
 
 
@@ -294,12 +294,17 @@ _FORMATS = {
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["svg", "png", "dot", "html"]),
+    type=click.Choice(["svg", "png", "pdf", "dot", "html"]),
     help="Output format (default: from -o, else svg).",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Output file (default: stdout).")
 @click.option("--collapse-depth", type=click.IntRange(min=0), help="graph: draw blocks deeper than this as one box.")
-@click.option("--hide-bodies", is_flag=True, help="graph: leave out the inner body blocks of block steps.")
+@click.option(
+    "--hide-bodies/--show-bodies",
+    default=True,
+    show_default=True,
+    help="graph: leave out (or draw) the inner body blocks of block steps, as the demo does.",
+)
 @click.option("--root", help="graph: draw only the block starting at this node id.")
 @click.option(
     "--max-nodes",
@@ -308,7 +313,7 @@ _FORMATS = {
     show_default=True,
     help="graph: collapse automatically above this many drawn nodes.",
 )
-@click.option("--engine", type=click.Choice(["dot", "wasm", "pure"]), help="Force a Graphviz engine.")
+@click.option("--engine", type=click.Choice(["dot", "wasm", "cairo", "pure"]), help="Force a Graphviz engine.")
 def render(
     sources: Sequence[str],
     view: str,
@@ -322,13 +327,13 @@ def render(
 ) -> None:
     if fmt is None:
         suffix = output.suffix.lstrip(".").lower() if output is not None else ""
-        fmt = suffix if suffix in ("svg", "png", "dot", "html") else "svg"
+        fmt = suffix if suffix in ("svg", "png", "pdf", "dot", "html") else "svg"
     if fmt not in _FORMATS[view]:
         raise click.BadParameter(
             f"--view {view} can be written as {', '.join(_FORMATS[view])}, not {fmt}", param_hint="--format"
         )
-    if fmt == "png" and output is None:
-        raise click.BadParameter("PNG is binary: give an output file with -o", param_hint="--output")
+    if fmt in ("png", "pdf") and output is None:
+        raise click.BadParameter(f"{fmt.upper()} is binary: give an output file with -o", param_hint="--output")
     if view != "stage-view" and len(sources) > 1:
         raise click.BadParameter(f"--view {view} draws one run; got {len(sources)} sources", param_hint="SOURCES")
     with _errors():
@@ -362,6 +367,10 @@ def _render(
         runs: list[Run] = [run for source in sources for run in open_runs(source)]
         runs.sort(key=lambda r: (r.name or "", r.number or 0))
         grid = StageGrid(runs)
+        if fmt in ("png", "pdf"):
+            from render.engine import convert_svg
+
+            return convert_svg(stage_view_svg(grid), fmt)
         return stage_view_svg(grid) if fmt == "svg" else stage_view_html(grid)
     run = _open(sources[0])
     if view == "timeline":
@@ -458,3 +467,16 @@ def import_(source: str, target: str) -> None:
 def _signed(text: str) -> str:
     """An offset from the run's start: ``+12s``, or ``-20d 3h`` for a stage stamped before the run began."""
     return text if text.startswith("-") else "+" + text
+
+
+# Commands that live in their own modules (registered here; they import this module's public names).
+command_errors = _errors
+"""For command modules: library errors become one-line messages and this CLI's exit codes."""
+
+from render.cli_diff import diff_command  # noqa: E402
+from render.cli_export import export as _export_group  # noqa: E402
+from render.cli_log import log as _log_command  # noqa: E402
+
+main.add_command(_log_command)
+main.add_command(_export_group)
+main.add_command(diff_command)

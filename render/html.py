@@ -8,9 +8,10 @@ matplotlib's own SVG). The page shows
 * the stage graph (:mod:`render.stage_graph`);
 * a collapsible outline of the stage tree (``<details>`` per stage and branch, with its steps,
   durations and errors; "collapse all" / "expand all");
-* the full node graph (:mod:`render.dot`), where hovering a node shows its details (step,
-  arguments, state, timing, error, log reference) and clicking a block's label folds the block
-  (its contents fade out; click again to unfold);
+* the full node graph (:mod:`render.dot`) in a viewer (:mod:`render.graph_view`): zoom, pan,
+  fit-to-view, a search box, and folding (clicking a block's title hides its contents and the
+  drawing closes up; click again to unfold); hovering a node shows its details (step,
+  arguments, state, timing, error, log reference);
 * optionally the timeline (:mod:`render.timeline`).
 
 The little JavaScript is plain, inline and defensive (a page without the data works too).
@@ -40,6 +41,7 @@ from flowgraph.run import Run
 from render.blocks import BlockTree
 from render.dot import DotOptions, Layout, dot_text
 from render.engine import Engine, render_dot
+from render.graph_view import toolbar_html, view_css, view_script
 from render.model import RunModel, as_run
 from render.stage_graph import stage_graph_dot, stage_state
 from render.style import CSS_VARIABLES, STATES, humanize_ms, state_name
@@ -80,7 +82,6 @@ section h2 { font-size: 16px; margin: 0 0 8px; }
 #fg-tip th { text-align: left; color: #57606a; padding-right: 8px; vertical-align: top; font-weight: normal; }
 #fg-tip td { white-space: pre-wrap; word-break: break-word; }
 g.fg-node, g.fg-block > g > a > text { cursor: pointer; }
-g.fg-hidden { opacity: 0.08; }
 g.fg-folded > g > a > path, g.fg-folded > g > a > polygon { stroke-dasharray: 6 4; }
 g.fg-highlight > g > a > path, g.fg-highlight > g > a > polygon { stroke-width: 4; }
 """
@@ -121,29 +122,6 @@ _JS = r"""
     group.addEventListener("mouseleave", hideTip);
     // Graphviz's own tooltip would double ours.
     Array.prototype.forEach.call(group.querySelectorAll("a"), function (a) { a.removeAttribute("xlink:title"); });
-  });
-  function setFolded(blockId, folded) {
-    var block = byId("b" + blockId);
-    var inside = data.blocks[blockId] || [];
-    if (block) { block.classList.toggle("fg-folded", folded); }
-    inside.forEach(function (nodeId) {
-      if (nodeId === blockId) { return; }
-      var node = byId("n" + nodeId);
-      if (node) { node.classList.toggle("fg-hidden", folded); }
-      var inner = byId("b" + nodeId);
-      if (inner) { inner.classList.toggle("fg-hidden", folded); }
-      (data.edges[nodeId] || []).forEach(function (edgeId) {
-        var edge = byId(edgeId);
-        if (edge) { edge.classList.toggle("fg-hidden", folded); }
-      });
-    });
-  }
-  Array.prototype.forEach.call(document.querySelectorAll("g.fg-block"), function (group) {
-    var blockId = group.id.slice(1);
-    group.addEventListener("click", function (evt) {
-      evt.stopPropagation();
-      setFolded(blockId, !group.classList.contains("fg-folded"));
-    });
   });
   Array.prototype.forEach.call(document.querySelectorAll("[data-node]"), function (item) {
     var target = byId("n" + item.getAttribute("data-node"));
@@ -248,12 +226,8 @@ def _node_graph(
         while box:
             blocks[box].append(node_id)
             box = layout.container(box)
-    edges: dict[str, list[str]] = {}
-    for source_id, target_id in layout.edges():
-        edge_id = f"e{source_id}_{target_id}"
-        edges.setdefault(source_id, []).append(edge_id)
-        edges.setdefault(target_id, []).append(edge_id)
-    return svg, {"nodes": nodes, "blocks": blocks, "edges": edges}, layout
+    edge_ends = {f"e{source_id}_{target_id}": [source_id, target_id] for source_id, target_id in layout.edges()}
+    return svg, {"nodes": nodes, "blocks": blocks, "edgeEnds": edge_ends}, layout
 
 
 def to_html(
@@ -298,7 +272,7 @@ def to_html(
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{esc(title)}</title>",
-        f"<style>{_CSS % {'vars': CSS_VARIABLES}}\n{_state_css()}</style></head><body>",
+        f"<style>{_CSS % {'vars': CSS_VARIABLES}}\n{_state_css()}\n{view_css()}</style></head><body>",
         f'<header><h1>{esc(title)}</h1><span class="fg-badge state-{state}">{esc(STATES[state].label)}</span>',
         f'<span class="fg-dur">{esc(duration)}</span>',
         f'<span class="fg-dur">{len(model.graph)} flow nodes</span></header><main>',
@@ -315,11 +289,13 @@ def to_html(
         parts.append(
             f"<p>Blocks deeper than level {layout.collapse_depth} are drawn as one box each"
             f"{'' if collapse_depth is not None else ' (the run is large)'}; hover a node for details, "
-            "click a block's title to fold it.</p>"
+            "click a block's title to fold it; drag to pan, wheel to zoom.</p>"
         )
     else:
-        parts.append("<p>Hover a node for its details; click a block's title to fold it.</p>")
-    parts.append(f'<div class="fg-svg">{svg_fragment(graph_svg)}</div></section>')
+        parts.append(
+            "<p>Hover a node for its details; click a block's title to fold it; drag to pan, wheel to zoom.</p>"
+        )
+    parts.append(f'{toolbar_html()}<div class="fg-view">{svg_fragment(graph_svg)}</div></section>')
     if timeline:
         parts.append(f'<section id="fg-timeline"><h2>Timeline</h2><div class="fg-svg">{_timeline_svg(analysis)}</div>')
         parts.append("</section>")
@@ -327,7 +303,7 @@ def to_html(
         [
             '</main><div id="fg-tip" role="tooltip"></div>',
             f'<script type="application/json" id="fg-data">{_script_json(data)}</script>',
-            f"<script>{_JS}</script></body></html>\n",
+            f"<script>{_JS}\n{view_script()}</script></body></html>\n",
         ]
     )
     return "".join(parts)

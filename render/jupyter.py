@@ -8,6 +8,7 @@ notebook cell:
 * a :class:`~flowgraph.Run` or :class:`~flowgraph.FlowGraph` shows its stage graph and a
   one-line summary (HTML), or its node graph when it has no stages;
 * a :class:`~scanners.RunAnalysis` or a :class:`~scanners.StageNode` shows the stage graph;
+* a :class:`~scanners.RunDiff` shows its table of changes;
 * a list of runs is left alone (use :func:`render.stage_view_html` for a stage view).
 
 Rendering uses the same automatic Graphviz engine choice as everything else, so notebooks need
@@ -34,7 +35,7 @@ from flowgraph.graph import FlowGraph
 from flowgraph.run import Run
 from render.model import as_run
 from render.style import STATES, humanize_ms, state_name
-from scanners import RunAnalysis, StageNode, analyze
+from scanners import RunAnalysis, RunDiff, StageNode, analyze
 
 __all__ = ["register", "unregister", "run_html", "stages_svg"]
 
@@ -87,6 +88,12 @@ def _formatter(obj: Any) -> str:
     return run_html(obj)
 
 
+def _diff_formatter(diff: RunDiff) -> str:
+    from render.diff import diff_table_html
+
+    return diff_table_html(diff)
+
+
 def _shell() -> Any:
     """The running IPython shell, or None (IPython not installed, or not running)."""
     try:
@@ -105,6 +112,7 @@ def register(ip: Any = None) -> bool:
     formatter = ip.display_formatter.formatters["text/html"]
     for cls in _TYPES:
         formatter.for_type(cls, _formatter)
+    formatter.for_type(RunDiff, _diff_formatter)  # a diff shows its table (render.diff_view draws it)
     return True
 
 
@@ -115,5 +123,5 @@ def unregister(ip: Any = None) -> None:
     if ip is None:
         return
     formatter = ip.display_formatter.formatters["text/html"]
-    for cls in _TYPES:
+    for cls in (*_TYPES, RunDiff):
         formatter.type_printers.pop(cls, None)

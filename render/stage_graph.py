@@ -31,8 +31,8 @@ True
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import graphviz
 
@@ -43,9 +43,18 @@ from render.model import as_run
 from render.style import STATES, humanize_ms, state_name
 from scanners import RunAnalysis, StageNode, StageType, analyze
 
-__all__ = ["stage_graph_dot", "stage_graph_svg", "stages_of", "stage_state"]
+__all__ = ["stage_graph_dot", "stage_graph_svg", "stages_of", "stage_state", "StagePaint"]
 
 _FONT = '"Helvetica,Arial,sans-serif"'
+
+
+class StagePaint(NamedTuple):
+    """Colours that replace a stage's status colours (e.g. a diff's), a note for its label, a CSS class."""
+
+    border: str
+    fill: str
+    note: str = ""
+    css_class: str = ""
 
 
 def _quote_escaped(text: str) -> str:
@@ -142,6 +151,7 @@ def stage_graph_dot(
     max_depth: int | None = None,
     max_nodes: int | None = 300,
     title: str | None = None,
+    paint: Mapping[str, StagePaint] | None = None,
 ) -> graphviz.Digraph:
     """The stage graph as a :class:`graphviz.Digraph` (left to right, branches stacked).
 
@@ -157,6 +167,8 @@ def stage_graph_dot(
         elide the middle of a longer top-level sequence.
     title
         A caption (e.g. the job name and build number).
+    paint
+        Per stage id, a :class:`StagePaint` drawn instead of the status colours.
     """
     stages = stages_of(source)
     depth_limit = _cut_depth(stages, max_depth, max_nodes)
@@ -227,12 +239,13 @@ def stage_graph_dot(
             if iterators:
                 lines.append("\t" * min(len(iterators) - 1, 12) + "}")
             continue
+        painted = paint.get(item.id) if paint else None
         if item.id in boxes:
-            lines.extend(_box_lines(item, indent))
+            lines.extend(_box_lines(item, indent, painted))
             lines.extend(indent + "\t" + _point_line(p) for p in points[item.id])
             iterators.append(iter(item.children))
         else:
-            lines.append(indent + _stage_line(item))
+            lines.append(indent + _stage_line(item, painted))
     lines.extend(f"{a} -> {b}" for a, b in edges)
     digraph = graphviz.Digraph(name="stages")
     digraph.body.extend(f"\t{line}\n" for line in lines)
@@ -267,31 +280,41 @@ def _tooltip(stage: StageNode) -> str:
     return _q("; ".join(facts))
 
 
-def _classes(stage: StageNode, kind: str) -> str:
-    return _q(f"{kind} state-{stage_state(stage)} type-{stage.type.name.lower()}")
+def _classes(stage: StageNode, kind: str, painted: StagePaint | None = None) -> str:
+    extra = f" {painted.css_class}" if painted is not None and painted.css_class else ""
+    return _q(f"{kind} state-{stage_state(stage)} type-{stage.type.name.lower()}{extra}")
 
 
-def _stage_line(stage: StageNode) -> str:
+def _noted(label: str, painted: StagePaint | None, separator: str) -> str:
+    if painted is None or not painted.note:
+        return label
+    return label + separator + painted.note.replace("\\", "\\\\").replace("\n", " ")
+
+
+def _stage_line(stage: StageNode, painted: StagePaint | None = None) -> str:
     style = STATES[stage_state(stage)]
-    label = _quote_escaped(_label(stage, summarise=True))
+    fill, border = (style.light, style.fill) if painted is None else (painted.fill, painted.border)
+    label = _quote_escaped(_noted(_label(stage, summarise=True), painted, "\\n"))
     dashed = ",dashed" if stage.skipped or stage_state(stage) == "not_built" else ""
+    width = 2.4 if painted is not None else 2 if stage_state(stage) == "failure" else 1.4
     return (
-        f's{stage.id} [id="s{stage.id}" class={_classes(stage, "fg-stage")} label={label} tooltip={_tooltip(stage)} '
-        f'fillcolor="{style.light}" color="{style.fill}" fontcolor="#1b1f23" style="rounded,filled{dashed}" '
-        f"penwidth={2 if stage_state(stage) == 'failure' else 1.4}]"
+        f's{stage.id} [id="s{stage.id}" class={_classes(stage, "fg-stage", painted)} label={label} '
+        f'tooltip={_tooltip(stage)} fillcolor="{fill}" color="{border}" fontcolor="#1b1f23" '
+        f'style="rounded,filled{dashed}" penwidth={width}]'
     )
 
 
-def _box_lines(stage: StageNode, indent: str) -> list[str]:
+def _box_lines(stage: StageNode, indent: str, painted: StagePaint | None = None) -> list[str]:
     style = STATES[stage_state(stage)]
-    label = _quote_escaped(_label(stage).replace("\\n", "  "))
+    border = style.fill if painted is None else painted.border
+    label = _quote_escaped(_noted(_label(stage).replace("\\n", "  "), painted, "  "))
     return [
         f"{indent}subgraph cluster_s{stage.id} {{",
         f'{indent}\tid="s{stage.id}"',
-        f"{indent}\tclass={_classes(stage, 'fg-stage fg-stage-box')}",
+        f"{indent}\tclass={_classes(stage, 'fg-stage fg-stage-box', painted)}",
         f"{indent}\tlabel={label}",
         f"{indent}\ttooltip={_tooltip(stage)}",
-        f'{indent}\tstyle="rounded,dashed" color="{style.fill}" fontcolor="{style.fill}" labeljust=l',
+        f'{indent}\tstyle="rounded,dashed" color="{border}" fontcolor="{border}" labeljust=l',
     ]
 
 

@@ -20,6 +20,8 @@ Status and timing (what the walks tell):
 * "How did each stage, branch and step go, and how long did it take?" → :func:`analyze`
   (one linear pass; :class:`RunAnalysis` with the stage tree, ``status_of``/``timing_of``
   for any node, and DataFrames), or just :func:`stage_tree`.
+* "What changed since the last good run, and which steps set its duration?" →
+  :func:`diff_runs` and :func:`critical_path` (rows keyed by path: :mod:`scanners.run_rows`).
 * Jenkins' individual rules on chunks you cut yourself → :func:`chunk_status`,
   :func:`chunk_timing`, :func:`branch_statuses`, :func:`branch_timings`, :func:`parallel_timing`.
 
@@ -40,10 +42,13 @@ from scanners.block_hopping import LinearBlockHoppingScanner
 from scanners.chunk_status import branch_statuses, chunk_status, worst_warning_between
 from scanners.chunk_walk import visit_simple_chunks
 from scanners.chunks import BlockChunkFinder, ChunkFinder, LabelledChunkFinder, NoOpChunkFinder, StageChunkFinder
+from scanners.critical_path import critical_path
 from scanners.depth_first import DepthFirstScanner
+from scanners.failures import Failure, FailureSummary, failure_summary
 from scanners.fork import ForkScanner
 from scanners.frames import nodes_frame, stages_frame, steps_frame, to_dataframe
 from scanners.linear import LinearScanner
+from scanners.logs import LogTail, has_logs, iter_stage_log, iter_step_log, step_log, tail_lines
 from scanners.memory_chunks import MemoryFlowChunk, ParallelMemoryFlowChunk
 from scanners.parallels import (
     NodeType,
@@ -67,6 +72,7 @@ from scanners.predicates import (
     predicate,
     step_name,
 )
+from scanners.run_diff import RunDiff, diff_runs
 from scanners.stage_tree import StageNode, StageType, StepInfo, stage_tree, walk_stages
 from scanners.status import Status
 from scanners.timing import TimingInfo, branch_timings, chunk_timing, parallel_timing, pause_duration
@@ -147,10 +153,24 @@ __all__ = [
     "StepInfo",
     "stage_tree",
     "walk_stages",
+    # failures and logs (issue 13)
+    "Failure",
+    "FailureSummary",
+    "failure_summary",
+    "LogTail",
+    "has_logs",
+    "iter_step_log",
+    "iter_stage_log",
+    "step_log",
+    "tail_lines",
     "RunAnalysis",
     "analyze",
     "to_dataframe",
     "stages_frame",
     "steps_frame",
     "nodes_frame",
+    # cross-run comparison (issue 15)
+    "diff_runs",
+    "RunDiff",
+    "critical_path",
 ]

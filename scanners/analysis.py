@@ -58,6 +58,8 @@ from scanners.timing import TimingInfo
 if TYPE_CHECKING:
     import pandas
 
+    from scanners.failures import FailureSummary
+
 __all__ = ["RunAnalysis", "analyze"]
 
 
@@ -380,6 +382,30 @@ class RunAnalysis(ChunkRules):
     def iter_nodes(self) -> Iterator[FlowNode]:
         """Every node of the run, parents before children."""
         return iter(self._nodes)
+
+    def failures(self, *, log_lines: int = 10) -> FailureSummary:
+        """What failed, first: see :func:`scanners.failures.failure_summary`."""
+        from scanners.failures import failure_summary
+
+        return failure_summary(self, log_lines=log_lines)
+
+    def log_of(self, what: StageNode | StepInfo | FlowNode | str, *, tail: int | None = None) -> str:
+        """Console output of a step (or any node, by id), or of every step under a stage, in order.
+
+        ``tail`` keeps only the last lines. Needs a run loaded from a Jenkins build directory
+        (:func:`scanners.logs.has_logs`); raises :class:`~flowgraph.StorageError` otherwise.
+        """
+        from scanners.logs import iter_stage_log, iter_step_log, tail_lines
+
+        if isinstance(what, StageNode):
+            chunks: Iterator[str] = (
+                chunk for _, step_chunks in iter_stage_log(self.run, what) for chunk in step_chunks
+            )
+        else:
+            chunks = iter_step_log(self.run, what)
+        if tail is None:
+            return "".join(chunks)
+        return tail_lines(chunks, tail).text
 
     def to_dataframe(self, what: Literal["stages", "steps", "nodes"] = "stages") -> pandas.DataFrame:
         """A pandas DataFrame of the stages, the steps or every node (needs the ``pandas`` extra)."""

@@ -41,7 +41,10 @@ def build(name: str) -> Path:
 
 def test_iter_runs_finds_every_pipeline_run_with_job_names() -> None:
     refs = sorted((str(r), r.build_dir.parts[-5]) for r in iter_runs(FIXTURES))
-    assert len(refs) == 8  # the eight fixture directories of the README table, one run each
+    # every fixture build dir holds a Pipeline run's build.xml (the README table); the list of sets grows
+    build_xmls = sorted(FIXTURES.glob("*/jobs/*/builds/*/build.xml"))
+    assert len(build_xmls) >= 14 and len(refs) == len(build_xmls)
+    assert ("jnlp-pipeline#15", "suresh-legacy-aborted") in refs and ("pipeline#4", "danish-completed-timeout") in refs
     assert ("ptest1#1", "legacy-declarative-parallel-completed") in refs
     assert ("trackerPropertyUpgrade#1", "legacy-declarative-stages-completed") in refs
     assert [str(r) for r in iter_runs(FIXTURES / "inprogress-node-sh" / "jobs" / "p")] == ["p#1"]

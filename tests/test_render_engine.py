@@ -55,7 +55,7 @@ def test_system_dot_preferred_when_installed(monkeypatch: pytest.MonkeyPatch) ->
 def test_auto_choice_follows_preference_order(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(ENGINE_ENV, raising=False)
     names = [e.name for e in available_engines()]
-    expected = [n for n in ("dot", "wasm", "pure") if n in names]
+    expected = [n for n in ("dot", "wasm", "cairo", "pure") if n in names]
     assert names == expected
     assert choose_engine("svg").name == names[0]
 

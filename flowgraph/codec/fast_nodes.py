@@ -389,9 +389,9 @@ def gc_paused() -> Iterator[None]:
 
 
 def decode_bulk_fast(doc: SourceDoc) -> dict[str, FlowNode]:
-    """Every entry of a bulk ``<linked-hash-map>``, or :class:`CompactMiss` (then use the general path)."""
+    """Every entry of a bulk ``<linked-hash-map>`` (or older ``<map>``), else :class:`CompactMiss`."""
     root = doc.parsed.element
-    if root.tag != "linked-hash-map":
+    if root.tag not in ("linked-hash-map", "map"):
         raise CompactMiss("not a node map")
     nodes: dict[str, FlowNode] = {}
     for entry in root:

@@ -168,7 +168,7 @@ class XmlFormat:
         seen: dict[str, str | None] = {}
         legacy = False
         tag_root = root
-        if root.tag == "linked-hash-map":
+        if root.tag in ("linked-hash-map", "map"):
             first = root.find("entry/Tag")
             tag_root = first if first is not None else root
         elif root.tag == LEGACY_TAG:

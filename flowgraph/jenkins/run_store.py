@@ -30,6 +30,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import socket
 from pathlib import Path
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
 __all__ = ["XmlRunStore", "open_path_store", "LOCK_FILE"]
 
 LOCK_FILE = "flowgraph.lock"
+_BULK_MAP_ROOT = re.compile(rb"\s*(?:<\?xml[^>]*\?>)?\s*<map[\s/>]")  # an older HashMap bulk store
 
 
 class XmlRunStore(RunStore):
@@ -255,7 +257,7 @@ def open_path_store(target: str, options: StoreOptions) -> RunStore:
                 head = handle.read(4096)
         except OSError as exc:
             raise StorageError(f"{path}: cannot read: {exc.strerror or exc}", path=target) from exc
-        if b"<linked-hash-map" in head:
+        if b"<linked-hash-map" in head or _BULK_MAP_ROOT.match(head):
             return NodesRunStore(BulkXmlNodeStorage(path), target)
         if b"<Tag" in head or b"SimpleXStreamFlowNodeStorage_-Tag" in head:
             return NodesRunStore(XmlDirNodeStorage(path.parent), target)

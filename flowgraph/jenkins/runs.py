@@ -237,6 +237,8 @@ def save_run(run: Run, build_dir: str | os.PathLike[str]) -> None:
     )
     if bulk:
         target = BulkXmlNodeStorage(path / storage_dir / BULK_FILE_NAME, durability=durability, format=fmt)
+        if isinstance(source, BulkXmlNodeStorage):
+            target.copy_layout(source)
         if (path / storage_dir / BULK_FILE_NAME).exists() and source is not target:
             target.mark_broken()
     else:

@@ -1,6 +1,8 @@
 """Jenkins' bulk storage: every node of a run in one ``flowNodeStore.xml``.
 
-``BulkFlowNodeStorage`` keeps a run's nodes in a ``<linked-hash-map>`` of id → ``Tag``. Jenkins
+``BulkFlowNodeStorage`` keeps a run's nodes in a ``<linked-hash-map>`` of id → ``Tag`` (older
+workflow-support, e.g. 865.x, wrote a plain ``<map>`` in hash order; both are read, and a store
+is written back with the root and entry order it was read with). Jenkins
 uses it while a ``PERFORMANCE_OPTIMIZED`` run is going (``workflow/flowNodeStore.xml``) and for
 completed runs after migration (``workflow-completed/flowNodeStore.xml``). Like Jenkins, this
 class reads the whole file in one pass on first use and writes it in one streamed sequential
@@ -36,11 +38,13 @@ from flowgraph.codec.xstream import CompactMiss, decl_line, parse_xml, text_of
 from flowgraph.errors import FlowGraphError, FormatError, StorageError
 from flowgraph.node import FlowNode
 from flowgraph.storage.base import Durability, NodeStorage
+from flowgraph.storage.java_order import hashmap_order
 from flowgraph.storage.xml_dir import check_node_id, sort_node_ids
 
 __all__ = ["BulkXmlNodeStorage", "BULK_FILE_NAME"]
 
 BULK_FILE_NAME = "flowNodeStore.xml"
+_ROOTS = ("linked-hash-map", "map")  # LinkedHashMap (today), HashMap (older workflow-support)
 _ENTRY_RE = re.compile(
     r"\n  <entry>\n    <string>([^<\n]*)</string>\n(    <(?:Tag|\S+_-Tag)[ >][\s\S]*?\n    </\S+>)\n  </entry>"
 )
@@ -79,6 +83,8 @@ class BulkXmlNodeStorage(NodeStorage):
         self._pending: set[str] = set()
         self._data: bytes | None = None
         self._entry_texts: dict[str, str] | None = None
+        self._root = "linked-hash-map"
+        self._file_order: list[str] | None = None  # the entry order of a <map> file, as read
         self.reads = 0
         self.writes = 0
 
@@ -106,31 +112,31 @@ class BulkXmlNodeStorage(NodeStorage):
                 nodes = self._decode_general(data, where)
             read = self._read
             for node_id, node in nodes.items():
-                if node.start_id is not None and node.descriptor_id is None:
-                    fixed = with_end_descriptor(node, nodes.get(node.start_id))
-                    if fixed is not node:
-                        nodes[node_id] = node = fixed
                 read[node_id] = (node, node.actions)
         self._data = data
+        if self._root == "map":
+            self._file_order = list(nodes)
         return nodes
 
     def _decode_fast(self, data: bytes, where: str) -> dict[str, FlowNode] | None:
         """The usual case, in a fraction of the time; None when only the general decoder can say."""
         parsed = parse_compact(data, where)
-        if parsed is None or parsed.element.tag != "linked-hash-map":
+        if parsed is None or parsed.element.tag not in _ROOTS:
             return None
+        self._root = parsed.element.tag
         if self._format is None:
             self._format = XmlFormat.learn(parsed.element)
         try:
-            return decode_bulk_fast(SourceDoc(parsed, data))
+            return _lend_end_descriptors(decode_bulk_fast(SourceDoc(parsed, data)))
         except (CompactMiss, FlowGraphError):
             return None
 
     def _decode_general(self, data: bytes, where: str) -> dict[str, FlowNode]:
         doc = SourceDoc(parse_xml(data, where), data)
         root = doc.parsed.element
-        if root.tag != "linked-hash-map":
-            raise FormatError(f"{where}: root element is <{root.tag}>, expected <linked-hash-map>", path=where)
+        if root.tag not in _ROOTS:
+            raise FormatError(f"{where}: root element is <{root.tag}>, expected <linked-hash-map> or <map>", path=where)
+        self._root = root.tag
         if self._format is None:
             self._format = XmlFormat.learn(root)
         nodes: dict[str, FlowNode] = {}
@@ -154,7 +160,7 @@ class BulkXmlNodeStorage(NodeStorage):
                 raise FormatError(f"{where}: node {node_id} appears twice", path=where, node_id=node_id)
             node = decode_tag(doc, tag_el, expected_id=node_id)
             nodes[node_id] = node
-        return nodes
+        return _lend_end_descriptors(nodes)
 
     def entry_text(self, node_id: str) -> str:
         """The original source of one entry's ``Tag`` (at its bulk-file depth)."""
@@ -202,6 +208,12 @@ class BulkXmlNodeStorage(NodeStorage):
             self._originals[node_id] = original
         return original
 
+    def copy_layout(self, other: BulkXmlNodeStorage) -> None:
+        """Write entries the way ``other`` was read: same root (``<map>`` or not), same order."""
+        other._load()
+        self._root = other._root
+        self._file_order = None if other._file_order is None else list(other._file_order)
+
     def mark_broken(self) -> None:
         """Treat the file as holding nothing (used when loading with placeholders)."""
         self._nodes = {}
@@ -231,11 +243,9 @@ class BulkXmlNodeStorage(NodeStorage):
         nodes = self._load()
         fmt = self.format
         parts: list[str] = [decl_line(fmt.xml_version, True)]
-        ids = self._sorted_ids()
-        if not ids:
-            parts.append("<linked-hash-map/>")
-        else:
-            parts.append("<linked-hash-map>")
+        ids = self._written_order()
+        root = self._root
+        parts.append(f"<{root}>" if ids else f"<{root}/>")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with open(self.path, "wb", buffering=_WRITE_CHUNK) as handle:
@@ -250,7 +260,7 @@ class BulkXmlNodeStorage(NodeStorage):
                         parts.clear()
                         size = 0
                 if ids:
-                    parts.append("\n</linked-hash-map>")
+                    parts.append(f"\n</{root}>")
                 handle.write("".join(parts).encode("utf-8"))
         except OSError as exc:
             raise StorageError(f"{self.path}: cannot write the bulk node store: {exc}", path=str(self.path)) from exc
@@ -259,6 +269,17 @@ class BulkXmlNodeStorage(NodeStorage):
 
     def is_persisted_fully(self) -> bool:
         return not self._pending
+
+    def _written_order(self) -> list[str]:
+        """Entry order on disk: by id for a ``<linked-hash-map>``, hash order for a ``<map>``."""
+        if self._root != "map":
+            return self._sorted_ids()
+        nodes = self._load()
+        kept = self._file_order
+        if kept is not None and len(kept) == len(nodes) and all(i in nodes for i in kept):
+            return kept
+        # Jenkins fills the completed store walking back from the head: newest ids go in first.
+        return hashmap_order(self._sorted_ids()[::-1])
 
     def _sorted_ids(self) -> list[str]:
         nodes = self._load()
@@ -295,3 +316,18 @@ class _BoundEntryText:
 
     def __call__(self) -> tuple[str, int]:
         return self.storage.entry_text(self.node_id), 2
+
+
+def _lend_end_descriptors(nodes: dict[str, FlowNode]) -> dict[str, FlowNode]:
+    """Give each block end its start's step, in place, whatever order the entries came in.
+
+    Jenkins writes no ``descriptorId`` for a ``StepEndNode``: its ``getDescriptor()`` asks the
+    start node. Both decoders finish with this pass, so they agree on every end (e.g. a
+    ``retry`` block end reads as ``step='retry'`` from either).
+    """
+    for node_id, node in nodes.items():
+        if node.start_id is not None and node.descriptor_id is None:
+            fixed = with_end_descriptor(node, nodes.get(node.start_id))
+            if fixed is not node:
+                nodes[node_id] = fixed
+    return nodes
