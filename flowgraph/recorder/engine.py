@@ -13,7 +13,7 @@ they become durable:
 * ``PERFORMANCE_OPTIMIZED`` — nodes are written once, at the end.
 
 In both lower modes the record is saved with ``persisted_clean=False`` *before* any node is
-written (seed 000, rule 3), and set clean only when the run ends: a crash leaves a record that
+written, and set clean only when the run ends: a crash leaves a record that
 is refused on resume instead of a stale state that would be resumed wrongly.
 """
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 import json
 import os
 import socket
-import time
 import uuid
 from dataclasses import dataclass
 
+from flowgraph.clock import system_clock
 from flowgraph.errors import FormatError
 
 __all__ = ["LeaseOwner", "process_is_gone"]
@@ -58,7 +58,7 @@ class LeaseOwner:
     @classmethod
     def mine(cls) -> LeaseOwner:
         """A fresh owner for this process."""
-        return cls(socket.gethostname(), os.getpid(), uuid.uuid4().hex, time.time_ns() // 1_000_000)
+        return cls(socket.gethostname(), os.getpid(), uuid.uuid4().hex, system_clock())
 
     def is_gone(self) -> bool:
         """True only when the owner ran on this host and its process is dead."""

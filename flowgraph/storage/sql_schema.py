@@ -1,6 +1,6 @@
 """The SQL schema of flowgraph's records, its version, and engines tuned per durability.
 
-The tables follow TaskFlow's logbook schema (seed 004) with Jenkins' model in place of atoms:
+The tables follow the shape of OpenStack TaskFlow's logbook schema, with Jenkins' model in place of atoms:
 
 * ``flowgraph_executions`` — one row per run: the :class:`~flowgraph.FlowExecution` record
   (heads, starts, scripts, persisted_clean, done, durability, factory and its arguments,
