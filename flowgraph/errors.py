@@ -118,7 +118,8 @@ class RunNotFoundError(StorageError, LookupError):
         self.nearest = list(nearest)
         hint = f"; nearest: {', '.join(self.nearest)}" if self.nearest else ""
         held = detail or f"{count} runs stored{hint}"
-        super().__init__(f"{target}: no run {run_id!r} here ({held})", path=target)
+        named = f" {run_id!r}" if run_id else ""
+        super().__init__(f"{target}: no run{named} here ({held})", path=target)
 
 
 class RunLeaseError(StorageError):

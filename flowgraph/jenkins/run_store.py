@@ -36,7 +36,7 @@ import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flowgraph.errors import FormatError, RunLeaseError, StorageError
+from flowgraph.errors import FormatError, RunLeaseError, RunNotFoundError, StorageError
 from flowgraph.execution import FlowExecution
 from flowgraph.graph import FlowGraph
 from flowgraph.jenkins.build_xml import read_build_xml, write_build_xml
@@ -262,4 +262,4 @@ def open_path_store(target: str, options: StoreOptions) -> RunStore:
         if b"<Tag" in head or b"SimpleXStreamFlowNodeStorage_-Tag" in head:
             return NodesRunStore(XmlDirNodeStorage(path.parent), target)
         raise FormatError(f"{path}: not a build.xml, bulk node store or flow-node file", path=target)
-    raise StorageError(f"{path}: no such file or directory", path=target)
+    raise RunNotFoundError(target, "", detail="no such file or directory")
