@@ -12,7 +12,9 @@ Two graphs of about 100,000 nodes:
 * ``realistic``: stages with shell steps, a parallel of four branches per stage (each branch a
   declarative-style stage), a ``node`` and ``timeout`` block, a warning here and there;
 * ``nested``: 25,000 stages nested inside each other (the worst case: half the nodes are
-  block starts of stages, each one a node of the stage tree).
+  block starts of stages, each one a node of the stage tree);
+* ``legacy``: old scripted pipelines' bodiless ``stage 'Name'`` markers inside a ``node``, each
+  followed by three steps (a quarter of the nodes are marker stages).
 
 Run: ``python bench/bench_status.py [--nodes 100000] [--repeat 5]``.
 """
@@ -63,6 +65,18 @@ def nested(nodes: int) -> Run:
     return b.build()
 
 
+def legacy(nodes: int) -> Run:
+    b = GraphBuilder(step_ms=3)
+    with b.node("linux"):
+        index = 0
+        while len(b.graph) < nodes - 10:
+            index += 1
+            b.legacy_stage(f"stage {index}")
+            for k in range(3):
+                b.step("sh", script=f"make part{k}")
+    return b.build()
+
+
 def best_of(repeat: int, *works: Callable[[], object]) -> list[float]:
     """Best time of each work; the works alternate so that machine load hits them alike."""
     best = [float("inf")] * len(works)
@@ -96,7 +110,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     print(f"{'graph':<10} {'nodes':>8} {'stages':>7} {'dfs ms':>8} {'analyze ms':>11} {'ratio':>6}")
-    for name, make in (("realistic", realistic), ("nested", nested)):
+    for name, make in (("realistic", realistic), ("nested", nested), ("legacy", legacy)):
         run = make(args.nodes)
         measure(name, run, args.repeat)
     print("target: analyze <= 3x one bare DepthFirstScanner walk (same graph, same process)")

@@ -333,7 +333,7 @@ class ArgumentsAction(Action):
             value = next(iter(args.values()))
         else:
             return None
-        if isinstance(value, (dict, list, tuple)):
+        if value is None or isinstance(value, (dict, list, tuple)):  # a <null/> argument has no text
             return None
         text = str(value).strip()
         return text.splitlines()[0] if text else text

@@ -19,19 +19,21 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
 
 from flowgraph.errors import EngineNotFoundError, FlowGraphError
-from flowgraph.run import Run
-from render.style import STATES, humanize_ms, state_name
+from render.style import STATES, format_offsets, humanize_ms, state_name
 
-__all__ = ["main", "stage_table", "EXIT_INPUT", "EXIT_MISSING"]
+if TYPE_CHECKING:  # rich's renderables and the model load when a command runs: `--help` stays fast
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from flowgraph.run import Run
+
+__all__ = ["main", "LazyGroup", "stage_table", "EXIT_INPUT", "EXIT_MISSING"]
 
 EXIT_INPUT = 1
 """Exit code: the input (a run, a file, an option value) is wrong or damaged."""
@@ -58,11 +60,22 @@ _SOURCE_HELP = (
 
 
 def _console() -> Console:
+    from rich.console import Console
+
     return Console(highlight=False, soft_wrap=False)
 
 
 def _err() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False)
+
+
+def _escape(text: str) -> str:
+    """Text shown verbatim inside rich markup (rich loads on first use, keeping ``--help`` fast)."""
+    from rich.markup import escape
+
+    return escape(text)
 
 
 @contextmanager
@@ -82,12 +95,17 @@ def _errors() -> Iterator[None]:
 
 
 def _styled(state: str) -> Text:
+    from rich.text import Text
+
     style = STATES[state]
     return Text(f"{style.glyph} {style.label}", style=_RICH_COLOURS[state])
 
 
 def stage_table(run: Run, *, depth: int | None = None, steps: bool = False, title: str | None = None) -> Table:
     """The run's stage tree as a rich table: name (indented), type, state, start offset, duration."""
+    from rich.table import Table
+    from rich.text import Text
+
     from render.stage_graph import stage_state
     from scanners import analyze
 
@@ -101,37 +119,45 @@ def stage_table(run: Run, *, depth: int | None = None, steps: bool = False, titl
     table.add_column("Starts at", justify="right")
     table.add_column("Duration", justify="right")
     table.add_column("Paused", justify="right", style="bright_black")
+    rows: list[list[str | Text]] = []
+    offsets: list[int | None] = []  # one per row: the column is formatted at the end, in one format
     stack = [(s, 0) for s in reversed(analysis.stages)]
     while stack:
         stage, level = stack.pop()
         state = stage_state(stage)
-        offset = (
-            _signed(humanize_ms(stage.start_ms - origin)) if stage.start_ms is not None and origin is not None else ""
-        )
+        offsets.append(stage.start_ms - origin if stage.start_ms is not None and origin is not None else None)
         kind = {"STAGE": "stage", "PARALLEL_BRANCH": "branch", "PARALLEL_BLOCK": "parallel"}[stage.type.name]
-        table.add_row(
-            "  " * level + stage.name,
-            kind,
-            _styled(state),
-            offset,
-            humanize_ms(stage.duration_ms),
-            humanize_ms(stage.pause_ms) if stage.pause_ms else "",
+        rows.append(
+            [
+                "  " * level + stage.name,
+                kind,
+                _styled(state),
+                "",
+                humanize_ms(stage.duration_ms),
+                humanize_ms(stage.pause_ms) if stage.pause_ms else "",
+            ]
         )
         if steps:
             for step in stage.steps:
-                text = f"{step.function_name} {step.arguments or ''}".strip()
+                text = f"{step.function_name or step.name} {step.arguments or ''}".strip()
                 if step.error:
                     text += f"  ({step.error})"
-                table.add_row(
-                    Text("  " * (level + 1) + text, style="bright_black"),
-                    "step",
-                    _styled(state_name(step.status)),
-                    "",
-                    humanize_ms(step.duration_ms),
-                    "",
+                offsets.append(None)
+                rows.append(
+                    [
+                        Text("  " * (level + 1) + text, style="bright_black"),
+                        "step",
+                        _styled(state_name(step.status)),
+                        "",
+                        humanize_ms(step.duration_ms),
+                        "",
+                    ]
                 )
         if depth is None or level < depth:
             stack.extend((child, level + 1) for child in reversed(stage.children))
+    for row, offset in zip(rows, format_offsets(offsets), strict=True):
+        row[3] = offset
+        table.add_row(*row)
     return table
 
 
@@ -159,11 +185,62 @@ def _version() -> str:
         return "0.1.0 (from a source tree)"
 
 
+def _print_version(ctx: click.Context) -> None:
+    """``--version``: the installed version, looked up only when asked (importlib.metadata is slow)."""
+    click.echo(f"flowgraph {_version()}")
+    ctx.exit()
+
+
+class LazyGroup(click.Group):
+    """A command group whose commands in other modules are imported only when used.
+
+    ``lazy_commands`` maps a command name to ``(module, attribute, short help)``: ``flowgraph
+    --help`` lists the short help without importing the module (pandas, networkx, matplotlib
+    stay unloaded); running the command, or asking for its own help, imports it.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands: dict[str, tuple[str, str, str]] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy_commands:
+            import importlib
+
+            module, attribute, _ = self.lazy_commands[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        limit = formatter.width - 6 - max((len(name) for name in self.list_commands(ctx)), default=0)
+        rows: list[tuple[str, str]] = []
+        for name in self.list_commands(ctx):
+            command = self.commands.get(name)
+            if command is None:
+                rows.append((name, self.lazy_commands[name][2]))
+            elif not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
 @click.group(
+    cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog="Exit codes: 0 ok, 1 bad or damaged input, 2 bad command line, 3 missing optional tool.",
 )
-@click.version_option(version=_version(), prog_name="flowgraph", message="%(prog)s %(version)s")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=lambda ctx, _param, value: _print_version(ctx) if value else None,
+    help="Show the version and exit.",
+)
 def main() -> None:
     """Inspect and draw Jenkins Pipeline flow graphs offline: from build directories, JSON or SQL."""
 
@@ -225,6 +302,8 @@ def demo(out: Path, engine: str | None) -> None:
 @main.command(help="Summarise one run: result, timing, size, heads, stages and failing steps.\n\n" + _SOURCE_HELP)
 @click.argument("source")
 def info(source: str) -> None:
+    from rich.table import Table
+
     from render.blocks import BlockTree
     from scanners import analyze
 
@@ -241,22 +320,19 @@ def info(source: str) -> None:
         table.add_row("Run", _label(run, source))
         table.add_row("State", _styled(state))
         table.add_row("Result", run.result.name if run.result is not None else "(none: still running)")
-        if timing.start_ms is not None:
-            import datetime as dt
+        from scanners.run_checks import format_time_ms
 
-            started = dt.datetime.fromtimestamp(timing.start_ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-            table.add_row("Started", started)
+        if timing.start_ms is not None:
+            table.add_row("Started", format_time_ms(timing.start_ms))
         table.add_row("Duration", humanize_ms(timing.total_ms) or "unknown")
         table.add_row("Flow nodes", str(len(run.graph)))
         table.add_row("Blocks", f"{len(tree.blocks)} (nested {tree.max_depth} deep)")
-        table.add_row("Heads", ", ".join(run.graph.head_ids))
+        table.add_row("Head node ids", ", ".join(run.graph.head_ids) or "(none)")
         stages = list(analysis.iter_stages())
         table.add_row("Stages", f"{len(analysis.stages)} top-level, {len(stages)} with branches and nested")
-        failing = [s for s in analysis.iter_steps() if s.error]
-        for step in failing[:10]:
-            table.add_row("Error", f"node {step.id} ({step.function_name}): {step.error}")
-        if len(failing) > 10:
-            table.add_row("", f"… and {len(failing) - 10} more failing steps")
+        from render.what_failed import failure_renderable
+
+        console.print(failure_renderable(analysis))
         console.print(table)
 
 
@@ -267,7 +343,12 @@ def info(source: str) -> None:
 def stages(source: str, depth: int | None, steps: bool) -> None:
     with _errors():
         run = _open(source)
-        _console().print(stage_table(run, depth=depth, steps=steps, title=_label(run, source)))
+        from render.what_failed import failure_renderable
+        from scanners import analyze
+
+        console = _console()
+        console.print(failure_renderable(analyze(run), brief=True))
+        console.print(stage_table(run, depth=depth, steps=steps, title=_label(run, source)))
 
 
 _FORMATS = {
@@ -361,10 +442,16 @@ def _render(
     from render.engine import render_dot
 
     if view == "stage-view":
+        from flowgraph.jenkins.load_report import LoadReport
         from render.sources import open_runs
         from render.stage_view import StageGrid, stage_view_html, stage_view_svg
 
-        runs: list[Run] = [run for source in sources for run in open_runs(source)]
+        damage = LoadReport()
+        runs: list[Run] = [run for source in sources for run in open_runs(source, report=damage)]
+        for problem in damage.problems:  # drawn without the damaged runs, each named here
+            _err().print(f"[bold yellow]skipped:[/] {_escape(str(problem))}", soft_wrap=True)
+        if damage.problems and not runs:
+            raise damage.problems[0].error
         runs.sort(key=lambda r: (r.name or "", r.number or 0))
         grid = StageGrid(runs)
         if fmt in ("png", "pdf"):
@@ -425,15 +512,19 @@ def _page(title: str, body: str) -> str:
 @main.command(name="import")
 @click.argument("source")
 @click.argument("target")
-def import_(source: str, target: str) -> None:
+@click.option("--strict", is_flag=True, help="Exit 1 when any run could not be read (damage is reported either way).")
+def import_(source: str, target: str, strict: bool) -> None:
     """Copy runs from SOURCE (a build directory, a job directory or a whole JENKINS_HOME) into TARGET.
 
     \b
     TARGET is a SQL database (sqlite:///runs.db, postgresql://user@host/db, or a .db/.sqlite
     file; each run becomes execution '<job>#<number>') or a directory, written in Jenkins' own
-    XML format (jobs/<job>/builds/<n>). A damaged run is reported and skipped; the exit code
-    is 1 if any run failed.
+    XML format (jobs/<job>/builds/<n>). A damaged run is skipped and named at the end (job#number,
+    build directory, error); the exit code is 0 when every run that could be read was imported,
+    1 when none could be, or with --strict when any could not.
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from render.sources import import_runs
 
     console = _err()
@@ -458,25 +549,25 @@ def import_(source: str, target: str) -> None:
             f"Imported {len(report.imported)} run(s), {report.nodes} flow nodes, into {target}"
             + (f"; {len(report.failed)} failed" if report.failed else "")
         )
-        for name, problem in report.failed:
-            console.print(f"[bold red]failed:[/] {name}: {problem}")
-        if report.failed:
+        named = {p.run for p in report.problems}
+        for problem in report.problems:
+            console.print(f"[bold red]damaged:[/] {_escape(str(problem))}", soft_wrap=True)
+        for name, message in report.failed:
+            if name not in named:
+                console.print(f"[bold red]failed:[/] {_escape(name)}: {_escape(message)}", soft_wrap=True)
+        if report.failed and (strict or not report.imported):
             sys.exit(EXIT_INPUT)
-
-
-def _signed(text: str) -> str:
-    """An offset from the run's start: ``+12s``, or ``-20d 3h`` for a stage stamped before the run began."""
-    return text if text.startswith("-") else "+" + text
 
 
 # Commands that live in their own modules (registered here; they import this module's public names).
 command_errors = _errors
 """For command modules: library errors become one-line messages and this CLI's exit codes."""
 
-from render.cli_diff import diff_command  # noqa: E402
-from render.cli_export import export as _export_group  # noqa: E402
-from render.cli_log import log as _log_command  # noqa: E402
-
-main.add_command(_log_command)
-main.add_command(_export_group)
-main.add_command(diff_command)
+main.lazy_commands.update(
+    {  # name: (module, attribute, one-line help shown by `flowgraph --help` without importing it)
+        "diff": ("render.cli_diff", "diff_command", "Show what changed from run RUN_A to run RUN_B."),
+        "history": ("render.cli_history", "history", "Build and query a warehouse of many runs' history."),
+        "export": ("render.cli_export", "export", "Export runs to other tools' formats."),
+        "log": ("render.cli_log", "log", "Print the console output of a run, a step, a stage or the failed steps."),
+    }
+)

@@ -31,7 +31,7 @@ from rich.table import Table
 from rich.text import Text
 
 from flowgraph.errors import EngineNotFoundError, FlowGraphError
-from render.diff import CHANGE_STYLES, DiffView, diff_view
+from render.diff import CHANGE_STYLES, DiffView, change_text, diff_view
 from render.sources import open_run
 from render.style import humanize_ms
 from scanners import critical_path
@@ -52,14 +52,6 @@ def _reported() -> Iterator[None]:
     except FlowGraphError as exc:
         Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {exc}")
         sys.exit(_EXIT_INPUT)
-
-
-def _text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return "\u2013"
-    if isinstance(value, pd.Timedelta):
-        return humanize_ms(value / pd.Timedelta(milliseconds=1))
-    return str(value)
 
 
 def _json_value(value: Any) -> Any:
@@ -90,7 +82,7 @@ def diff_table(view: DiffView, *, title: str | None = None) -> Table:
         changes["path"], changes["kind"], changes["change"], changes["before"], changes["after"], strict=True
     ):
         colour = CHANGE_STYLES.get(change, ("#7a7f87", ""))[0]
-        table.add_row(str(path), kind, Text(change, style=f"bold {colour}"), _text(before), _text(after))
+        table.add_row(str(path), kind, Text(change, style=f"bold {colour}"), change_text(before), change_text(after))
     return table
 
 

@@ -118,7 +118,8 @@ def otel(
 
     \b
     SOURCE is a build directory, a job, folder or whole JENKINS_HOME, a flowgraph .json
-    file or a SQL store (sqlite:///runs.db, postgresql://...). Trace and span ids are derived
+    file, a SQL store (sqlite:///runs.db, postgresql://...) or a history warehouse (then
+    only runs it has not exported yet; it remembers them). Trace and span ids are derived
     from job, build number and node id, so exporting again is safe. Runs still running are
     skipped; a damaged run is reported and the export goes on (exit code 1 at the end).
     """
@@ -154,8 +155,14 @@ def _run(
     dry_run: bool,
 ) -> None:
     from render.otel.sources import run_loaders
+    from render.otel.warehouse import ExportLedger, is_warehouse, pending_runs
 
-    loaders = list(run_loaders(source, jobs=jobs))
+    ledger = None
+    if is_warehouse(source):  # only the runs this warehouse has not exported yet
+        loaders = pending_runs(source, jobs=jobs)
+        ledger = ExportLedger(source) if output is None and not dry_run else None
+    else:
+        loaders = list(run_loaders(source, jobs=jobs))
     console = _err()
     if dry_run:
         for name, load in loaders:
@@ -198,6 +205,8 @@ def _run(
             except FlowGraphError as exc:
                 report.failed.append((name, str(exc)))
             progress.update(task, advance=1, name=name)
+    if ledger is not None and report.exported:
+        ledger.record(report.exported, report.trace_ids)
     click.echo(
         f"Exported {report.runs} run(s), {report.spans} spans, to {target}"
         + (f"; skipped {len(report.skipped)} still running" if report.skipped else "")

@@ -24,14 +24,14 @@ from typing import TYPE_CHECKING
 import click
 
 from flowgraph.errors import FlowGraphError, StorageError
-from flowgraph.run import Run
 
 __all__ = ["log", "find_stage", "StageNotFoundError"]
 
 _EXIT_INPUT = 1
 _NOTHING = "(no console output recorded)"
 
-if TYPE_CHECKING:  # the scanners load when the command runs, keeping `flowgraph --help` light
+if TYPE_CHECKING:  # the model and scanners load when the command runs, keeping `flowgraph --help` light
+    from flowgraph.run import Run
     from scanners import RunAnalysis, StageNode, StepInfo
 
 

@@ -40,7 +40,7 @@ from render.style import humanize_ms
 from scanners import RunAnalysis, RunDiff, analyze, diff_runs
 from scanners.run_rows import iter_stage_paths
 
-__all__ = ["CHANGE_STYLES", "DiffView", "diff_view", "diff_table_html"]
+__all__ = ["CHANGE_STYLES", "DiffView", "diff_view", "diff_table_html", "change_text"]
 
 CHANGE_STYLES: dict[str, tuple[str, str]] = {
     "status": ("#e6001f", "#fde2e5"),
@@ -55,7 +55,12 @@ _UNCHANGED = StagePaint("#c4c8cc", "#f6f8fa", "", "change-none")
 _RANK = {change: rank for rank, change in enumerate(CHANGE_STYLES)}
 
 
-def _shown(value: Any) -> str:
+def change_text(value: Any) -> str:
+    """A ``before``/``after`` value as people read it: durations humanised, a dash for nothing.
+
+    >>> change_text(pd.Timedelta(seconds=65)), change_text("FAILURE"), change_text(None) == "\\u2013"
+    ('1m 5s', 'FAILURE', True)
+    """
     if value is None or (isinstance(value, float) and value != value):
         return "\u2013"
     if isinstance(value, pd.Timedelta):
@@ -68,7 +73,7 @@ def _note(rows: list[tuple[str, str, Any, Any]], own: bool) -> str:
     if own:
         change, _, before, after = min(rows, key=lambda row: _RANK[row[0]])
         if change in ("status", "duration"):
-            return f"{_shown(before)} \u2192 {_shown(after)}"
+            return f"{change_text(before)} \u2192 {change_text(after)}"
         return change
     return f"{len(rows)} step change{'s' if len(rows) != 1 else ''}"
 
@@ -209,7 +214,7 @@ def diff_table_html(diff: RunDiff) -> str:
         )
         rows.append(
             f'<tr class="change-{html.escape(change)}"><td>{html.escape(str(path))}</td><td>{kind}</td>'
-            f"<td>{badge}</td><td>{html.escape(_shown(before))}</td><td>{html.escape(_shown(after))}</td></tr>"
+            f"<td>{badge}</td><td>{html.escape(change_text(before))}</td><td>{html.escape(change_text(after))}</td></tr>"
         )
     head = "<tr><th>path</th><th>kind</th><th>change</th><th>before</th><th>after</th></tr>"
     return f'<table class="fg-diff"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'

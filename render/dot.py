@@ -306,7 +306,8 @@ def _node_line(info: NodeInfo) -> str:
     if kind is NodeKind.ATOM and info.duration_ms is not None:
         lines.append(humanize_ms(info.duration_ms))
     if info.error and kind is not NodeKind.BLOCK_END:
-        lines.append(f"{STATES['failure'].glyph} {_short(info.error.split(': ', 1)[-1])}")
+        said = info.error.split(": ", 1)[1] if ": " in info.error else info.error.rsplit(".", 1)[-1]
+        lines.append(f"{STATES['failure'].glyph} {_short(said)}")
     if kind is NodeKind.ATOM:
         shape, node_style = "box", '"rounded,filled"'
     elif kind is NodeKind.FLOW_START or kind is NodeKind.FLOW_END:

@@ -42,9 +42,11 @@ from render.blocks import BlockTree
 from render.dot import DotOptions, Layout, dot_text
 from render.engine import Engine, render_dot
 from render.graph_view import toolbar_html, view_css, view_script
+from render.html_logs import StepLogPanels
 from render.model import RunModel, as_run
 from render.stage_graph import stage_graph_dot, stage_state
 from render.style import CSS_VARIABLES, STATES, humanize_ms, state_name
+from render.what_failed import failure_html
 from scanners import RunAnalysis, StageNode, analyze
 
 __all__ = ["to_html", "svg_fragment"]
@@ -130,7 +132,8 @@ _JS = r"""
     item.addEventListener("mouseleave", function () { target.classList.remove("fg-highlight"); });
   });
   function setAll(open) {
-    Array.prototype.forEach.call(document.querySelectorAll(".fg-outline details"), function (d) { d.open = open; });
+    var stages = document.querySelectorAll(".fg-outline details[data-stage]");
+    Array.prototype.forEach.call(stages, function (d) { d.open = open; });
   }
   var collapse = byId("fg-collapse-all"), expand = byId("fg-expand-all");
   if (collapse) { collapse.addEventListener("click", function () { setAll(false); }); }
@@ -148,7 +151,9 @@ def svg_fragment(svg: str) -> str:
 
 def _state_css() -> str:
     return "\n".join(
-        f".state-{name} .fg-glyph, .fg-badge.state-{name} {{ color: var(--fg-{name}); }}\n"
+        # a glyph takes its own row's state (a success inside an unstable stage stays green)
+        f".state-{name} > summary > .fg-glyph, li.state-{name} > .fg-glyph, .fg-badge.state-{name} "
+        f"{{ color: var(--fg-{name}); }}\n"
         f".fg-badge.state-{name} {{ background: var(--bg-{name}); }}"
         for name in STATES
     )
@@ -160,8 +165,8 @@ def _script_json(value: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _outline(stages: list[StageNode]) -> str:
-    """Nested ``<details>`` for the stage tree (iteratively), steps as list items."""
+def _outline(stages: list[StageNode], logs: StepLogPanels | None = None) -> str:
+    """Nested ``<details>`` for the stage tree (iteratively), steps as list items (with log panels)."""
     esc = html.escape
     out: list[str] = ['<div class="fg-outline">']
     steps_left = _MAX_OUTLINE_STEPS
@@ -196,7 +201,8 @@ def _outline(stages: list[StageNode]) -> str:
                 out.append(
                     f'<li class="state-{step_state}" data-node="{esc(step.id)}">'
                     f'<span class="fg-glyph">{STATES[step_state].glyph}</span>{esc(text[:200])}'
-                    f'<span class="fg-dur">{esc(humanize_ms(step.duration_ms))}</span>{error}</li>'
+                    f'<span class="fg-dur">{esc(humanize_ms(step.duration_ms))}</span>{error}'
+                    f"{logs.panel(step) if logs is not None else ''}</li>"
                 )
             if steps_left <= 0:
                 out.append("<li>\u2026 (more steps not listed)</li>")
@@ -267,21 +273,24 @@ def to_html(
     options = DotOptions(collapse_depth, frozenset(), hide_bodies, None, max_nodes, "TB")
     graph_svg, data, layout = _node_graph(model, options, engine)
     esc = html.escape
+    logs = StepLogPanels(run)
     parts = [
         "<!DOCTYPE html>\n",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{esc(title)}</title>",
-        f"<style>{_CSS % {'vars': CSS_VARIABLES}}\n{_state_css()}\n{view_css()}</style></head><body>",
+        f"<style>{_CSS % {'vars': CSS_VARIABLES}}\n{_state_css()}\n{view_css()}{logs.css()}</style></head><body>",
         f'<header><h1>{esc(title)}</h1><span class="fg-badge state-{state}">{esc(STATES[state].label)}</span>',
         f'<span class="fg-dur">{esc(duration)}</span>',
         f'<span class="fg-dur">{len(model.graph)} flow nodes</span></header><main>',
+        failure_html(analysis),
         '<section id="fg-stages"><h2>Stages</h2>',
         f'<div class="fg-svg">{svg_fragment(stages_svg)}</div></section>',
         '<section id="fg-outline"><h2>Stage tree</h2>',
         '<div class="fg-tools"><button type="button" id="fg-collapse-all">Collapse all</button>',
         '<button type="button" id="fg-expand-all">Expand all</button></div>',
-        _outline(analysis.stages),
+        _outline(analysis.stages, logs),
+        logs.closing_note(),
         "</section>",
         '<section id="fg-graph"><h2>Flow graph</h2>',
     ]

@@ -28,6 +28,7 @@ True
 from __future__ import annotations
 
 import html
+import sys
 from typing import Any
 
 from flowgraph.errors import FlowGraphError
@@ -96,6 +97,8 @@ def _diff_formatter(diff: RunDiff) -> str:
 
 def _shell() -> Any:
     """The running IPython shell, or None (IPython not installed, or not running)."""
+    if "IPython" not in sys.modules:  # not running inside IPython: do not pay for importing it
+        return None
     try:
         from IPython.core.getipython import get_ipython
     except ImportError:

@@ -84,7 +84,9 @@ class NodeInfo:
         if self.pause_ms:
             out["paused"] = humanize_ms(self.pause_ms)
         if self.start_ms is not None:
-            out["start"] = str(self.start_ms)
+            from scanners.run_checks import format_time_ms
+
+            out["start"] = format_time_ms(self.start_ms)
         if self.agent:
             out["agent"] = self.agent
         if self.error:
@@ -92,6 +94,13 @@ class NodeInfo:
         if self.log:
             out["log"] = self.log
         return out
+
+
+def _error_text(error: ErrorAction | None) -> str | None:
+    """``Type: message``, or the type alone when the error had no message (never ``: None``)."""
+    if error is None:
+        return None
+    return f"{error.error_type}: {error.message}" if error.message else error.error_type
 
 
 def as_run(source: FlowGraph | Run) -> Run:
@@ -165,7 +174,7 @@ class RunModel:
             start_ms=start_ms,
             duration_ms=duration_ms,
             pause_ms=pause_ms,
-            error=f"{error.error_type}: {error.message}" if error is not None else None,
+            error=_error_text(error),
             log=_log_reference(node),
             agent=workspace.node if workspace is not None else None,
             arguments=_argument_texts(node),
@@ -219,6 +228,8 @@ def _argument_texts(node: FlowNode) -> dict[str, str]:
 
 
 def _text(value: object) -> str:
+    if value is None:
+        return "null"  # an argument recorded as <null/>: Groovy's null, as Jenkins shows it
     if isinstance(value, MaskedValue):
         return str(value)
     if isinstance(value, Mapping):

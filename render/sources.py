@@ -34,6 +34,8 @@ from pathlib import Path
 
 from flowgraph.errors import FlowGraphError, StorageError, UnknownSchemeError
 from flowgraph.execution import FlowExecution
+from flowgraph.jenkins.load_report import LoadProblem, LoadReport
+from flowgraph.jenkins.runs import RunRef
 from flowgraph.loading import load
 from flowgraph.run import Run
 from flowgraph.storage.registry import register_store, scheme_of
@@ -115,8 +117,12 @@ def _has_builds(path: Path) -> bool:
     return not any(n.endswith(".xml") and n[:-4].isdigit() for n in names)
 
 
-def open_runs(spec: str | os.PathLike[str]) -> Iterator[Run]:
-    """Every run ``spec`` names: a single run source, or each build under a JENKINS_HOME, folder or job."""
+def open_runs(spec: str | os.PathLike[str], *, report: LoadReport | None = None) -> Iterator[Run]:
+    """Every run ``spec`` names: a single run source, or each build under a JENKINS_HOME, folder or job.
+
+    With a ``report``, a damaged build under a home is recorded there and skipped (the walk goes
+    on); without one, its typed error is raised.
+    """
     text = os.fspath(spec)
     path = Path(text)
     if _has_builds(path):
@@ -125,7 +131,16 @@ def open_runs(spec: str | os.PathLike[str]) -> Iterator[Run]:
         found = False
         for ref in iter_runs(path):
             found = True
-            yield ref.load()
+            if report is None:
+                yield ref.load()
+                continue
+            try:
+                run = ref.load()
+            except FlowGraphError as exc:
+                report.failed(ref, exc)
+                continue
+            report.loaded(str(ref))
+            yield run
         if not found:
             raise StorageError(f"{text}: no Pipeline builds found under it", path=text)
         return
@@ -149,14 +164,19 @@ def run_key(run: Run, index: int) -> tuple[str, int]:
 
 @dataclass
 class ImportReport:
-    """What :func:`import_runs` did: the runs copied, and the ones that failed (with why)."""
+    """What :func:`import_runs` did: the runs copied, and the ones that failed (with why).
+
+    ``failed`` pairs each run's name with the message; ``problems`` holds the typed errors of
+    the damaged runs found under a home (job, number, build directory, error).
+    """
 
     imported: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     nodes: int = 0
+    problems: list[LoadProblem] = field(default_factory=list)
 
 
-def _refs(source: str) -> list[tuple[str, Callable[[], Run]]]:
+def _refs(source: str) -> list[tuple[str, Callable[[], Run], RunRef | None]]:
     """Lazy loaders for every run under ``source``, so a damaged run fails alone."""
     path = Path(source)
     if _has_builds(path):
@@ -165,8 +185,8 @@ def _refs(source: str) -> list[tuple[str, Callable[[], Run]]]:
         refs = list(iter_runs(path))
         if not refs:
             raise StorageError(f"{source}: no Pipeline builds found under it", path=source)
-        return [(str(ref), ref.load) for ref in refs]
-    return [(source, lambda: open_run(source))]
+        return [(str(ref), ref.load, ref) for ref in refs]
+    return [(source, lambda: open_run(source), None)]
 
 
 def import_runs(
@@ -185,7 +205,8 @@ def import_runs(
         raise StorageError(f"{target}: runs are imported into a SQL database or a directory, not a {key} store")
     refs = _refs(source)
     report = ImportReport()
-    for index, (name, loader) in enumerate(refs):
+    damage = LoadReport()
+    for index, (name, loader, ref) in enumerate(refs):
         try:
             run = loader()
             job, number = run_key(run, index)
@@ -197,6 +218,8 @@ def import_runs(
             report.nodes += len(run.graph)
         except FlowGraphError as exc:
             report.failed.append((name, str(exc)))
+            if ref is not None:
+                report.problems.append(damage.failed(ref, exc))
         if progress is not None:
             progress(index + 1, len(refs), name)
     return report

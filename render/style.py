@@ -18,10 +18,11 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["StateStyle", "STATES", "state_name", "style_of", "humanize_ms", "CSS_VARIABLES"]
+__all__ = ["StateStyle", "STATES", "state_name", "style_of", "humanize_ms", "format_offsets", "CSS_VARIABLES"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +112,37 @@ def humanize_ms(ms: int | float | None) -> str:
             if len(parts) == 2:
                 break
     return " ".join(parts)
+
+
+def format_offsets(offsets: Sequence[int | None]) -> list[str]:
+    """Offsets from a run's start (ms), all in the one format the largest of them needs.
+
+    A column of offsets reads down cleanly only when every row uses the same units, so they
+    are clock-style: ``+m:ss.ss`` while every offset is below an hour, else ``+h:mm:ss``.
+    None (a stage that never ran, or unknown timing) prints as an empty string.
+
+    Examples
+    --------
+    >>> format_offsets([1140, 93_000, None, -250])
+    ['+0:01.14', '+1:33.00', '', '-0:00.25']
+    >>> format_offsets([1000, 3_723_000])
+    ['+0:00:01', '+1:02:03']
+    """
+    known = [abs(o) for o in offsets if o is not None]
+    hours = bool(known) and max(known) >= 3_600_000
+    out: list[str] = []
+    for offset in offsets:
+        if offset is None:
+            out.append("")
+            continue
+        sign = "-" if offset < 0 else "+"
+        ms = abs(int(offset))
+        if hours:
+            seconds = ms // 1000
+            out.append(f"{sign}{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}")
+        else:
+            out.append(f"{sign}{ms // 60_000}:{ms % 60_000 / 1000:05.2f}")
+    return out
 
 
 CSS_VARIABLES = "\n".join(

@@ -72,6 +72,7 @@ from scanners.predicates import (
     predicate,
     step_name,
 )
+from scanners.run_checks import format_time_ms, run_warnings
 from scanners.run_diff import RunDiff, diff_runs
 from scanners.stage_tree import StageNode, StageType, StepInfo, stage_tree, walk_stages
 from scanners.status import Status
@@ -163,6 +164,8 @@ __all__ = [
     "iter_stage_log",
     "step_log",
     "tail_lines",
+    "run_warnings",
+    "format_time_ms",
     "RunAnalysis",
     "analyze",
     "to_dataframe",

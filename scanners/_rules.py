@@ -13,7 +13,11 @@ from scanners._facts import _BRANCH, GraphFacts
 from scanners._runstate import run_end_ms
 from scanners.chunk_status import SKIPPED_FOR_CONDITIONAL, _error_status
 from scanners.status import Status
-from scanners.timing import NOT_RUN, TimingInfo
+from scanners.timing import TimingInfo
+
+NEVER_RAN = TimingInfo(None, None, 0)
+"""The analysis' timing of what was copied as not executed (a restart from a stage): Jenkins says
+``TimingInfo(0, 0, 0)``, which every view would draw as starting at the epoch; it never ran."""
 
 __all__ = ["ChunkRules"]
 
@@ -23,8 +27,12 @@ class ChunkRules(GraphFacts):
 
     __slots__ = ()
 
-    def _chunk_status(self, first: int, last: int, after: int) -> Status:
-        """``chunk_status`` with O(1) lookups; ``last`` is ``first``, its block's end, or a head."""
+    def _chunk_status(self, first: int, last: int, after: int, worst: int | None = None) -> Status:
+        """``chunk_status`` with O(1) lookups; ``last`` is ``first``, its block's end, or a head.
+
+        ``worst`` is the worst WarningAction ordinal between ``first`` and ``last`` (-1: none)
+        when the caller knows it (a legacy marker stage's range); otherwise it is looked up.
+        """
         if last in self._not_exec or self._tags.get(first) == SKIPPED_FOR_CONDITIONAL:
             return Status.NOT_EXECUTED
         if after < 0 or last in self._head_pos:
@@ -33,7 +41,9 @@ class ChunkRules(GraphFacts):
         if error is not None:
             return _error_status(error)
         if first != last:
-            if self._ends.get(first) == last:
+            if worst is not None:
+                pass
+            elif self._ends.get(first) == last:
                 worst = self._warn_range.get(first, -1)
             else:
                 from scanners.chunk_status import worst_warning_between
@@ -70,7 +80,7 @@ class ChunkRules(GraphFacts):
 
     def _chunk_timing(self, first: int, last: int, after: int, pause_ms: int) -> TimingInfo:
         if last in self._not_exec:
-            return NOT_RUN
+            return NEVER_RAN
         start_ms = self._start_ms
         end = start_ms[after] if after >= 0 else self._now
         if last in self._starts and self._roles[self._starts[last]] == _BRANCH:

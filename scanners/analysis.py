@@ -39,6 +39,7 @@ Examples
 from __future__ import annotations
 
 import gc
+from bisect import bisect_left
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Literal
 
@@ -240,11 +241,127 @@ class RunAnalysis(ChunkRules):
                 owner.children.append(stage)
             else:
                 top.append(stage)
-        self._attach_steps(final)
+        markers = self._legacy_markers()
+        owner_of = self._add_legacy_stages(markers, final) if markers else self._tree_parent
+        self._attach_steps(final, owner_of)
 
-    def _attach_steps(self, final: dict[int, int]) -> None:
+    # -- legacy marker stages -------------------------------------------------------------
+
+    def _legacy_markers(self) -> list[int]:
+        """Positions of bodiless ``stage 'Name'`` atoms (pre-2016 scripted pipelines), in order."""
+        nodes, roles = self._nodes, self._roles
+        found = [
+            i for i in self._names if roles[i] < 0 and nodes[i].kind is _ATOM and nodes[i].descriptor_id == STAGE_STEP
+        ]
+        found.sort()
+        return found
+
+    def _add_legacy_stages(self, markers: list[int], final: dict[int, int]) -> list[int]:
+        """A :class:`StageNode` per legacy marker, owning what ran until the next marker.
+
+        A marker stage runs from its marker to the next marker or the end of its enclosing
+        block, whichever comes first (StageChunkFinder's marker-delimited chunk); its status
+        and timing are Jenkins' chunk rules for that range. Steps and block-scoped stages of
+        the same owner inside the range move under it. The ranges are disjoint and sorted, so
+        warnings and pauses are summed per range by bisecting their sorted positions, and
+        steps are handed out by one merge walk: O(n + m log n) in all.
+
+        Returns each atom's owner in the tree (the marker's position for the steps it owns, -2
+        for the markers themselves, which are stages and not steps).
+        """
+        nodes, encl, ends, pos = self._nodes, self._encl, self._ends, self._pos
+        made, tree_parent = self._tree, self._tree_parent
+        warned = sorted(self._warnings)
+        paused_at = sorted(self._pause)
+        ranges: list[tuple[int, int, int]] = []  # (marker, end of range, owner tree position or -1)
+        count = len(markers)
+        for index in range(count):
+            m = markers[index]
+            after = markers[index + 1] if index + 1 < count else -1
+            e = encl[m]
+            block_end = ends.get(e, -1) if e >= 0 else -1
+            if block_end > m and (after < 0 or block_end < after):
+                after = block_end
+            if after >= 0:
+                last = pos[nodes[after].parent_ids[0]]
+                end = after
+            else:
+                last = max(self._tip.get(e, m), m) if e >= 0 else m
+                end = len(nodes)
+            worst = -1
+            if warned:
+                for k in range(bisect_left(warned, m), bisect_left(warned, last + 1)):
+                    worst = max(worst, self._warnings[warned[k]])
+            pause = 0
+            if paused_at:
+                pause = sum(
+                    self._pause[paused_at[k]] for k in range(bisect_left(paused_at, m), bisect_left(paused_at, end))
+                )
+            status = self._chunk_status(m, last, after, worst)
+            timing = self._chunk_timing(m, last, after, pause)
+            stage = _make_stage(
+                nodes[m].id,
+                self._name(m),
+                StageType.STAGE,
+                Status.NOT_EXECUTED if last in self._not_exec else status,
+                timing.start_ms,
+                timing.total_ms,
+                timing.pause_ms,
+                False,
+            )
+            owner = tree_parent[m]
+            owner = final.get(owner, owner) if owner >= 0 else -1
+            if owner >= 0:
+                stage.parent_id = made[owner].id
+                stage.depth = made[owner].depth + 1
+            made[m] = stage
+            ranges.append((m, end, owner))
+        marker_set = set(markers)
+        owners = {r[2] for r in ranges}
+        # Steps: a merge walk over the atoms (in creation order) hands each in-range one to its marker.
+        owner_of = list(tree_parent)
+        k, total = 0, len(ranges)
+        for i in self._atoms:
+            if i in marker_set:
+                owner_of[i] = -2
+                continue
+            while k < total and ranges[k][1] <= i:
+                k += 1
+            if k < total and ranges[k][0] < i:
+                t = tree_parent[i]
+                if (final.get(t, t) if t >= 0 else -1) == ranges[k][2]:
+                    owner_of[i] = ranges[k][0]
+        # Stages, branches and parallels of the same owner inside a range become its children;
+        # the markers' stages take their place among their owner's children, in creation order.
+        for owner in owners:
+            children = self.stages if owner < 0 else made[owner].children
+            mine = [r for r in ranges if r[2] == owner]
+            ordered = sorted([*((pos[c.id], c) for c in children), *((r[0], made[r[0]]) for r in mine)], key=_first)
+            children.clear()
+            k = 0
+            for p, child in ordered:
+                while k < len(mine) and mine[k][1] <= p:
+                    k += 1
+                if k < len(mine) and mine[k][0] < p:
+                    target = made[mine[k][0]]
+                    child.parent_id = target.id
+                    target.children.append(child)
+                    self._reparent_depths(child, target.depth + 1)
+                else:
+                    children.append(child)
+        return owner_of
+
+    @staticmethod
+    def _reparent_depths(stage: StageNode, depth: int) -> None:
+        """Fix the depth of a moved subtree (iteratively)."""
+        shift = depth - stage.depth
+        if shift:
+            for node in walk_stages([stage]):
+                node.depth += shift
+
+    def _attach_steps(self, final: dict[int, int], tree_parent: list[int]) -> None:
         """A StepInfo per atom, under its (merged) stage; the common case is inlined for speed."""
-        nodes, tree_parent, made = self._nodes, self._tree_parent, self._tree
+        nodes, made = self._nodes, self._tree
         loose = self.loose_steps
         next_of, start_ms, pause, step_status = self._after, self._start_ms, self._pause, self._step_status
         special = self._errors.keys() | self._warnings.keys() | self._queues.keys() | self._head_pos | self._not_exec
@@ -255,9 +372,9 @@ class RunAnalysis(ChunkRules):
         make = tuple.__new__  # StepInfo is a named tuple: build it without the Python-level __new__
         for i in self._atoms:
             # Jenkins' chunk timing of a one-node chunk: it ends where the next node starts.
-            if i in not_exec:
-                start: int | None = 0
-                total: int | None = 0
+            if i in not_exec:  # never ran (restart from a stage): no start, no duration
+                start: int | None = None
+                total: int | None = None
                 paused = 0
             else:
                 start = start_ms[i]
@@ -272,7 +389,7 @@ class RunAnalysis(ChunkRules):
             if t >= 0:
                 owner = made[final.get(t, t)]
                 owner.steps.append(make(StepInfo, (nodes[i], status, start, total, paused, owner.id)))
-            else:
+            elif t == -1:  # (-2: a legacy stage marker, which is a stage rather than a step)
                 loose.append(make(StepInfo, (nodes[i], status, start, total, paused, None)))
 
     # -- public API -----------------------------------------------------------------------
@@ -421,6 +538,10 @@ class RunAnalysis(ChunkRules):
 
     def __repr__(self) -> str:
         return f"RunAnalysis({self.run!r}, {len(self._nodes)} nodes, {len(self._tree)} stage nodes)"
+
+
+def _first(pair: tuple[int, StageNode]) -> int:
+    return pair[0]
 
 
 def _timing_of(stage: StageNode) -> TimingInfo:

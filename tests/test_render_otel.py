@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 from otlp_receiver import OtlpReceiver
 
-from flowgraph import GraphBuilder, Run
+from flowgraph import GraphBuilder, MemoryNodeStorage, Run
 from flowgraph.actions import MaskedValue
 from flowgraph.errors import FlowGraphError, RenderError
 from flowgraph.jenkins import iter_runs, save_run
@@ -134,6 +134,7 @@ def test_simple_run_has_exact_times_ids_and_attributes(receiver: OtlpReceiver) -
     assert r["cicd.pipeline.name"] == "team/app" and r["cicd.pipeline.run.id"] == "12"
     assert r["cicd.pipeline.result"] == "success" and r["cicd.pipeline.action.name"] == "BUILD"
     assert r["ci.pipeline.run.number"] == 12 and r["ci.pipeline.run.result"] == "SUCCESS"
+    assert r["ci.pipeline.run.completed"] is True
     assert "error.type" not in r and root.status.code == Status.STATUS_CODE_UNSET
     s = attrs(step)
     assert s["cicd.pipeline.task.run.id"] == s["jenkins.pipeline.step.id"] == "5"
@@ -278,6 +279,7 @@ def test_fixture_facts_read_off_the_files(fixtures: list[Run]) -> None:
     root = spans[0]
     assert (root.start_ns, root.end_ns) == (1756720883176 * MS, (1756720883176 + 6276) * MS)
     assert root.attributes["cicd.pipeline.result"] == "timeout"
+    assert root.attributes["ci.pipeline.run.completed"] is False  # ABORTED: completeBuild false in build.xml
     assert root.attributes["error.type"] == "org.jenkinsci.plugins.workflow.steps.FlowInterruptedException"
     # danish #3: FAILURE, sh "script returned exit code 127" three times inside retry(3).
     spans = run_spans(runs[("pipeline", 3)])
@@ -362,7 +364,11 @@ def test_deep_nesting_exports_without_recursion() -> None:
     from render_support import deep_run
 
     run = deep_run(5_000)  # 5,000 nested stages = 10,000 nested blocks, far past the recursion limit
+    storage = run.graph.storage
+    assert isinstance(storage, MemoryNodeStorage)
+    before = storage.reads
     spans = run_spans(run)
+    assert storage.reads - before <= 1.1 * len(run.graph)  # linear: about one read per node
     assert len(spans) == 1 + 5_000 + 1
     depth = {spans[0].span_id: 0}
     for span in spans[1:]:

@@ -7,6 +7,9 @@ out by hand with the issue's columns, so the drawings are checked against known 
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -124,3 +127,39 @@ def test_flaky_list_shows_worst_first_inline() -> None:
     assert "nothing flaky" in flaky_list(flaky.iloc[0:0])._repr_html_()
     with pytest.raises(ValueError, match="flaky_runs"):
         flaky_list(flaky.drop(columns="flaky_runs"))
+
+
+# -- on a real warehouse (scanners.history over a JENKINS_HOME in Jenkins' file format) --------
+
+
+def test_pictures_of_a_real_warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scanners import diff_runs
+    from scanners.history import History
+    from tests.history_homes import APP_UNIT_FAILURES, write_app_run
+
+    # A throwaway home: its files need no fsync (which is 95% of writing it on a busy disk).
+    monkeypatch.setattr(os, "fsync", lambda fd: None)
+    home = tmp_path / "home"
+    for n in range(1, 31):  # team/app: make takes 60-62 s before #15, 120-122 s from #15 on
+        write_app_run(home, n)
+    h = History.build(home, tmp_path / "warehouse")
+    figure = duration_trend(h.steps, "Build / sh make", job="team/app", regressions=h.regressions("step"))
+    (line,) = _by_gid(figure, "durations")
+    # make: 60 s (or 120 s) + (n % 3) s; the step ends where the next node starts.
+    expected = [(60 if n < 15 else 120) + n % 3 for n in range(1, 31)]
+    assert line.get_ydata().tolist() == expected  # type: ignore[attr-defined]
+    (marker,) = _by_gid(figure, "regression")
+    assert (marker.get_xdata().tolist(), marker.get_ydata().tolist()) == ([15], [120.0])  # type: ignore[attr-defined]
+    rates = h.failure_rates("step")
+    bars = failure_rate_bars(rates, top=1)
+    (worst,) = _by_gid(bars, "failure-rate")
+    # unit tests failed in 3 of the 30 runs; nothing else failed for good
+    assert float(worst.get_width()) == pytest.approx(len(APP_UNIT_FAILURES) / 30)  # type: ignore[attr-defined]
+    assert bars.axes[0].get_yticklabels()[0].get_text() == "Test / unit / sh pytest tests/unit"
+    assert len(flaky_list(h.flaky("step"))) >= 1  # ./it.sh passed on a retry in #3 and #7
+    # The two builds around the regression differ exactly in make's (and Build's) duration.
+    builds = home / "jobs" / "team" / "jobs" / "app" / "builds"
+    import flowgraph
+
+    changes = diff_runs(flowgraph.load(builds / "14"), flowgraph.load(builds / "15")).changes
+    assert changes[["path", "change"]].values.tolist() == [["Build", "duration"], ["Build / sh make", "duration"]]

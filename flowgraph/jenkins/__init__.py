@@ -2,7 +2,8 @@
 
 * Codec (re-exported from :mod:`flowgraph.codec`, which sits below the storages):
   :class:`XmlFormat`, :func:`parse_xml`, placeholders.
-* Runs: :func:`load_run`, :func:`save_run`, :func:`iter_runs`, :func:`load_runs` (all cores),
+* Runs: :func:`load_run`, :func:`save_run`, :func:`iter_runs`, :func:`load_runs` (all cores;
+  damaged runs are skipped and listed in a :class:`LoadReport`),
   ``build.xml`` via :func:`read_build_xml` / :func:`write_build_xml`.
 * Logs: :func:`node_log`, :func:`iter_node_log`, :func:`log_text`.
 
@@ -21,6 +22,7 @@ from flowgraph.codec.xstream import parse_xml
 if TYPE_CHECKING:
     from flowgraph.jenkins.build_xml import BuildRecord, read_build_xml, write_build_xml
     from flowgraph.jenkins.bulk_load import load_runs
+    from flowgraph.jenkins.load_report import LoadProblem, LoadReport
     from flowgraph.jenkins.logs import iter_node_log, log_text, node_log
     from flowgraph.jenkins.runs import RunRef, iter_runs, load_run, save_run
 
@@ -38,6 +40,8 @@ __all__ = [
     "iter_runs",
     "RunRef",
     "load_runs",
+    "LoadReport",
+    "LoadProblem",
     "node_log",
     "iter_node_log",
     "log_text",
@@ -52,6 +56,8 @@ _LAZY = {
     "iter_runs": "flowgraph.jenkins.runs",
     "RunRef": "flowgraph.jenkins.runs",
     "load_runs": "flowgraph.jenkins.bulk_load",
+    "LoadReport": "flowgraph.jenkins.load_report",
+    "LoadProblem": "flowgraph.jenkins.load_report",
     "node_log": "flowgraph.jenkins.logs",
     "iter_node_log": "flowgraph.jenkins.logs",
     "log_text": "flowgraph.jenkins.logs",

@@ -66,6 +66,8 @@ class BuildRecord:
     pending_input: bool = False
     run_actions: list[str] = field(default_factory=list)
     path: str | None = None
+    has_execution: bool = True
+    """False for a run that never started a flow (no ``<execution>``: e.g. no Jenkinsfile found)."""
 
 
 def _int(element: etree._Element, where: str) -> int:
@@ -87,6 +89,7 @@ def _facts(record: BuildRecord) -> dict[str, Any]:
         "start": record.start_ms,
         "duration": record.duration_ms,
         "completed": record.completed,
+        "has_execution": record.has_execution,
         "ex": (
             ex.result,
             ex.script,
@@ -139,10 +142,12 @@ def read_build_xml(path: str | os.PathLike[str]) -> BuildRecord:
                 if action.tag == INPUT_ACTION and len(child):
                     record.pending_input = _input_pending(action)
     if execution_el is None:
-        raise FormatError(f"{where}: <flow-build> has no <execution> (not a Pipeline run)", path=where)
-    if execution_el.get("class") not in (None, CPS_EXECUTION):
+        # A Pipeline run that failed before its script ran ("Unable to find Jenkinsfile", a failed
+        # checkout): a result and a duration, no flow nodes.
+        record.has_execution = False
+    elif execution_el.get("class") not in (None, CPS_EXECUTION):
         raise FormatError(f"{where}: unsupported execution class {execution_el.get('class')!r}", path=where)
-    for child in iter_children(execution_el):
+    for child in iter_children(execution_el) if execution_el is not None else ():
         tag = child.tag
         exec_children.append((tag, "" if tag in _EXEC_MODELLED else "    " + doc.source_of(child)))
         if tag == "result":
@@ -259,7 +264,7 @@ def build_xml_text(record: BuildRecord, *, atomic: bool = True) -> str:
         e["storageDir"] = [_leaf(2, "storageDir", ex.storage_dir)]
     body = _merge(exec_original, e, _EXEC_ORDER)
     execution = "\n".join([f'  <execution class="{CPS_EXECUTION}">', *body, "  </execution>"])
-    r: dict[str, list[str]] = {"execution": [execution]}
+    r: dict[str, list[str]] = {"execution": [execution]} if record.has_execution else {}
     if record.timestamp_ms is not None:
         r["timestamp"] = [_leaf(1, "timestamp", str(record.timestamp_ms))]
     if record.start_ms is not None:
@@ -307,8 +312,11 @@ def write_build_xml(
     duration_ms: int | None = None,
     completed: bool | None = None,
     durability: Durability | None = None,
+    has_execution: bool = True,
 ) -> None:
     """Write ``build.xml`` for an execution and the run facts around it.
+
+    ``has_execution=False`` writes a run that never started a flow (no ``<execution>`` element).
 
     The write is atomic (temporary file, fsync, rename, single-quoted declaration) unless the
     durability (``durability`` or the execution's) is a non-atomic one, as in Jenkins.
@@ -322,6 +330,7 @@ def write_build_xml(
         start_ms=start_ms,
         duration_ms=duration_ms,
         completed=completed,
+        has_execution=has_execution,
     )
     mode = durability or execution.durability or Durability.MAX_SURVIVABILITY
     text = build_xml_text(record, atomic=mode.atomic_writes)

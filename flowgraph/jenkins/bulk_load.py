@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from flowgraph.errors import FlowGraphError
+from flowgraph.jenkins.load_report import LoadReport
 from flowgraph.jenkins.runs import OnCorrupt, RunRef, iter_runs
 from flowgraph.run import Run
 from flowgraph.storage.memory import MemoryNodeStorage
@@ -73,6 +74,7 @@ def load_runs(
     progress: bool = True,
     on_corrupt: OnCorrupt = "raise",
     chunk_size: int = 16,
+    report: LoadReport | None = None,
 ) -> Iterator[tuple[RunRef, T | FlowGraphError]]:
     """Load many runs in parallel, yielding ``(ref, fn(run))`` (or ``(ref, error)``) in input order.
 
@@ -92,7 +94,27 @@ def load_runs(
         Show a ``rich`` progress bar on the terminal.
     chunk_size
         Runs handed to a worker at a time (fewer, larger messages between processes).
+    report
+        Filled as the runs go by: each run read, and each damaged run with its typed error
+        (the error is still yielded in its place, so nothing disappears).
     """
+    for ref, result in _load_runs(source, fn, workers, progress, on_corrupt, chunk_size):
+        if report is not None:
+            if isinstance(result, FlowGraphError):
+                report.failed(ref, result)
+            else:
+                report.loaded(str(ref))
+        yield ref, result
+
+
+def _load_runs(
+    source: str | os.PathLike[str] | Iterable[RunRef],
+    fn: Callable[[Run], T],
+    workers: int | None,
+    progress: bool,
+    on_corrupt: OnCorrupt,
+    chunk_size: int,
+) -> Iterator[tuple[RunRef, T | FlowGraphError]]:
     refs = list(iter_runs(source)) if isinstance(source, (str, os.PathLike, Path)) else list(source)
     chunk_size = max(1, chunk_size)
     chunks = [refs[i : i + chunk_size] for i in range(0, len(refs), chunk_size)]

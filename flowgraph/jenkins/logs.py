@@ -30,7 +30,16 @@ from flowgraph.errors import FormatError, StorageError
 from flowgraph.node import FlowNode
 from flowgraph.run import Run
 
-__all__ = ["iter_node_log", "node_log", "log_text", "iter_log", "strip_console_notes", "node_ranges", "CHUNK_SIZE"]
+__all__ = [
+    "LogIndex",
+    "iter_node_log",
+    "node_log",
+    "log_text",
+    "iter_log",
+    "strip_console_notes",
+    "node_ranges",
+    "CHUNK_SIZE",
+]
 
 CHUNK_SIZE = 1 << 16
 _NOTE_RE = re.compile(rb"\x1b\[8mha:[^\x1b]*\x1b\[0m")
@@ -169,3 +178,68 @@ def log_text(run_or_dir: Run | str | os.PathLike[str], node: FlowNode | str | No
     if node is not None:
         return node_log(run_or_dir, node)
     return "".join(iter_log(run_or_dir))
+
+
+class LogIndex:
+    """Every node's byte ranges of a build's ``log``, from one read of ``log-index``.
+
+    :func:`iter_node_log` reads ``log-index`` again for each node, which is right for one node
+    but quadratic for all of them; a page showing every step's log reads the index once here.
+    Legacy builds (no ``log-index``) read ``<id>.log`` per node.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "log").write_bytes(b"Started\\nhello\\nbye\\n")
+    >>> _ = (d / "log-index").write_bytes(b"8 3\\n14\\n14 4\\n")
+    >>> index = LogIndex(d)
+    >>> "".join(index.iter_node("3")), "".join(index.iter_node("4")), "".join(index.iter_node("9"))
+    ('hello\\n', 'bye\\n', '')
+    """
+
+    __slots__ = ("_build_dir", "_ranges")
+
+    def __init__(self, run_or_dir: Run | str | os.PathLike[str]) -> None:
+        self._build_dir = _build_dir(run_or_dir)
+        self._ranges: dict[str, list[tuple[int, int | None]]] | None = None
+        index = self._build_dir / "log-index"
+        if index.is_file():
+            self._ranges = _all_ranges(index)
+
+    def iter_node(self, node_id: str, *, chunk_size: int = CHUNK_SIZE) -> Iterator[str]:
+        """The node's output as text chunks, console notes removed ('' when it printed nothing)."""
+        if self._ranges is None:
+            chunks = _read_ranges(self._build_dir / f"{node_id}.log", iter([(0, None)]), chunk_size)
+        else:
+            chunks = _read_ranges(self._build_dir / "log", iter(self._ranges.get(node_id, ())), chunk_size)
+        return _decode(_strip_stream(chunks))
+
+
+def _all_ranges(index: Path) -> dict[str, list[tuple[int, int | None]]]:
+    ranges: dict[str, list[tuple[int, int | None]]] = {}
+    current: str | None = None
+    start = 0
+    try:
+        handle = open(index, "rb")
+    except OSError as exc:
+        raise StorageError(f"{index}: cannot read: {exc}", path=str(index)) from exc
+    with handle:
+        for number, raw in enumerate(handle, 1):
+            line = raw.strip()
+            if not line:
+                continue
+            offset_text, _, owner = line.partition(b" ")
+            try:
+                offset = int(offset_text)
+            except ValueError:
+                raise FormatError(
+                    f"{index}: line {number} is not 'OFFSET [NODE]': {line[:60]!r}", path=str(index)
+                ) from None
+            if current is not None and offset > start:
+                ranges.setdefault(current, []).append((start, offset))
+            current = owner.decode("utf-8", "replace") if owner else None
+            start = offset
+    if current is not None:
+        ranges.setdefault(current, []).append((start, None))
+    return ranges

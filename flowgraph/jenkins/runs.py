@@ -7,9 +7,12 @@ run whose ``graph`` reads nodes lazily. :func:`save_run` writes a run back in th
 :func:`iter_runs` finds every Pipeline run under a ``JENKINS_HOME``, a job, or a folder tree.
 
 Damage is reported, never skipped: with ``on_corrupt="raise"`` (the default) the first problem
-raises a typed error naming the file and node; with ``on_corrupt="placeholder"`` missing and
-unreadable nodes are replaced by marked placeholder nodes, the problems are listed in
-``run.metadata["corruption"]``, and ``execution.storage_corrupt`` makes the run non-resumable.
+raises a typed error naming the run (``job#number``), its build directory, the file and node;
+with ``on_corrupt="placeholder"`` missing and unreadable nodes are replaced by marked placeholder
+nodes, a cycle is broken at its impossible link (one pointing at a later node), the problems are
+listed in ``run.metadata["corruption"]``, and ``execution.storage_corrupt`` makes the run
+non-resumable. A ``build.xml`` without ``<execution>`` (the run failed before its script ran) is
+a run with a result, a duration and no flow nodes; its ``execution`` is None.
 
 Examples
 --------
@@ -28,6 +31,7 @@ Examples
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,21 +39,30 @@ from pathlib import Path
 from typing import Any, Literal
 
 from flowgraph.codec.placeholders import placeholder_node
-from flowgraph.errors import FormatError, StorageError
+from flowgraph.errors import (
+    CorruptGraphError,
+    FlowGraphError,
+    FormatError,
+    GraphCycleError,
+    NodeNotFoundError,
+    StorageError,
+)
 from flowgraph.execution import FlowExecution
 from flowgraph.graph import FlowGraph
-from flowgraph.jenkins.build_xml import read_build_xml, write_build_xml
+from flowgraph.jenkins.build_xml import BuildRecord, read_build_xml, write_build_xml
 from flowgraph.node import FlowNode, NodeKind
 from flowgraph.result import Result
-from flowgraph.run import Run
+from flowgraph.run import Clock, FixedClock, Run
 from flowgraph.storage.base import Durability, NodeStorage
 from flowgraph.storage.bulk_xml import BULK_FILE_NAME, BulkXmlNodeStorage
+from flowgraph.storage.memory import MemoryNodeStorage
 from flowgraph.storage.xml_dir import XmlDirNodeStorage, node_sort_key
 
 __all__ = ["load_run", "save_run", "iter_runs", "RunRef", "open_storage", "OnCorrupt"]
 
 OnCorrupt = Literal["raise", "placeholder"]
 _MAX_HOME_DEPTH = 2
+_ROOT_TAG = re.compile(rb"<([A-Za-z_][\w.\-]*)")  # the first element of a (possibly damaged) build.xml
 
 
 def open_storage(build_dir: Path, execution: FlowExecution) -> NodeStorage:
@@ -78,8 +91,15 @@ def load_run(
     on_corrupt: OnCorrupt = "raise",
     name: str | None = None,
     number: int | None = None,
+    clock: Clock | None = None,
 ) -> Run:
     """Load one Jenkins build directory (``.../builds/<n>``) as a :class:`~flowgraph.Run`.
+
+    A run whose files say it has not finished may be live, or a copy of a run that died or was
+    archived long ago: files cannot tell. Unless a ``clock`` is given (pass
+    :func:`~flowgraph.run.system_clock` for a run you know is live), such a run is measured to
+    its last recorded event (the latest node start time), not to "now": a copied in-progress
+    build then shows the durations it had, not years. ``run.metadata["clock"]`` says which.
 
     Raises
     ------
@@ -95,8 +115,21 @@ def load_run(
     if on_corrupt not in ("raise", "placeholder"):
         raise ValueError(f"on_corrupt must be 'raise' or 'placeholder', not {on_corrupt!r}")
     path = Path(build_dir)
+    if number is None and path.name.isdigit():
+        number = int(path.name)
+    if name is None:
+        name = _job_name(path)
+    try:
+        return _load_run(path, on_corrupt, name, number, clock)
+    except FlowGraphError as exc:
+        raise _naming_the_run(exc, path, name, number) from None
+
+
+def _load_run(path: Path, on_corrupt: OnCorrupt, name: str | None, number: int | None, clock: Clock | None) -> Run:
     record = read_build_xml(path / "build.xml")
     execution = record.execution
+    if not record.has_execution:
+        return _run_without_execution(path, record, name, number)
     problems: list[str] = []
     try:
         storage = open_storage(path, execution)
@@ -116,29 +149,133 @@ def load_run(
     graph = FlowGraph(storage, heads=execution.head_ids)
     if on_corrupt == "placeholder":
         problems.extend(_patch_with_placeholders(graph, execution))
-    graph.validate()
+    try:
+        graph.validate()
+    except GraphCycleError:
+        if on_corrupt == "raise":
+            raise
+        problems.extend(_break_cycles(graph))
+        graph.validate()
     if problems:
         execution.storage_corrupt = True
-    if number is None and path.name.isdigit():
-        number = int(path.name)
     metadata: dict[str, Any] = {
         "build_dir": str(path),
         "timestamp_ms": record.timestamp_ms,
         "corruption": problems,
         "storage": type(storage).__name__,
     }
+    if clock is None and not record.completed:
+        clock = FixedClock(_last_event_ms(graph, record.start_ms))
+        metadata["clock"] = "last recorded event"
     return Run(
         graph,
+        clock=clock,
         result=record.result,
         start_ms=record.start_ms,
         duration_ms=record.duration_ms,
         running=not record.completed,
         pending_input=record.pending_input,
-        name=name if name is not None else _job_name(path),
+        name=name,
         number=number,
         execution=execution,
         metadata=metadata,
     )
+
+
+def _run_without_execution(path: Path, record: BuildRecord, name: str | None, number: int | None) -> Run:
+    """A run whose ``build.xml`` has no ``<execution>``: its facts, no nodes, no execution record."""
+    metadata: dict[str, Any] = {
+        "build_dir": str(path),
+        "timestamp_ms": record.timestamp_ms,
+        "corruption": [],
+        "storage": None,
+        "no_execution": True,
+        "build_record": record.execution,  # carries the original build.xml, to write it back as it was
+    }
+    return Run(
+        FlowGraph(MemoryNodeStorage()),
+        result=record.result,
+        start_ms=record.start_ms,
+        duration_ms=record.duration_ms,
+        running=not record.completed,
+        pending_input=record.pending_input,
+        name=name,
+        number=number,
+        execution=None,
+        metadata=metadata,
+    )
+
+
+def _naming_the_run(exc: FlowGraphError, path: Path, name: str | None, number: int | None) -> FlowGraphError:
+    """The same typed error, its message led by the run (``job#number``) and its build directory.
+
+    A node missing from a per-node ``workflow/`` directory also names the file that is not there.
+    The run is kept as attributes too: ``exc.run`` (``"job#7"``) and ``exc.build_dir``.
+    """
+    label = f"{name or path.parent.parent.name}#{number if number is not None else path.name}"
+    if getattr(exc, "run", None) is not None:
+        return exc
+    message = str(exc)
+    if isinstance(exc, NodeNotFoundError) and exc.path is None:
+        missing = _missing_file(path, exc.node_id or "")
+        if missing is not None:
+            message = f"{message}; {missing} is not there"
+            exc.path = missing
+    where = "" if str(path) in message else f" ({path})"
+    exc.args = (f"{label}{where}: {message}",)
+    exc.run = label  # type: ignore[attr-defined]
+    exc.build_dir = str(path)  # type: ignore[attr-defined]
+    return exc
+
+
+def _missing_file(path: Path, node_id: str) -> str | None:
+    """The per-node file a missing node would live in, when the run stores nodes one per file."""
+    for directory in (path / "workflow", path / "workflow-completed"):
+        if directory.is_dir() and not (directory / BULK_FILE_NAME).is_file() and node_id.isdigit():
+            return str(directory / f"{node_id}.xml")
+    return None
+
+
+def _break_cycles(graph: FlowGraph) -> list[str]:
+    """Cut every link that points at a later node, the only way a Jenkins graph can loop.
+
+    Jenkins numbers nodes as it creates them, and a node's parents and block start exist before
+    it, so a parent or start id not smaller than the node's own can only come from an edited or
+    damaged file. Each such node is replaced by a marked placeholder keeping its other parents
+    (one O(n) pass, whatever the number of cycles).
+    """
+    storage = graph.storage
+    problems: list[str] = []
+    flow_start = next((n.id for n in storage.iter_nodes() if n.kind is NodeKind.FLOW_START), None)
+    for node in list(storage.iter_nodes()):
+        if not node.id.isdigit():
+            continue
+        own = int(node.id)
+        forward = [p for p in node.parent_ids if p.isdigit() and int(p) >= own]
+        bad_start = node.start_id is not None and node.start_id.isdigit() and int(node.start_id) >= own
+        if not forward and not bad_start:
+            continue
+        links = [f"parent {p}" for p in forward] + ([f"start {node.start_id}"] if bad_start else [])
+        reason = f"node {node.id} names later node(s) ({', '.join(links)}): a cycle, broken here"
+        problems.append(reason)
+        parents = tuple(p for p in node.parent_ids if p not in forward)
+        if not parents and flow_start is not None and node.kind is not NodeKind.FLOW_START:
+            parents = (flow_start,)
+        kind = NodeKind.FLOW_START if node.kind is NodeKind.FLOW_START else NodeKind.ATOM
+        storage.store_node(placeholder_node(node.id, parents=parents, reason=reason, kind=kind), delay=True)
+    if not problems:
+        raise CorruptGraphError("flow graph has a cycle, but no link points at a later node to break it")
+    return problems
+
+
+def _last_event_ms(graph: FlowGraph, start_ms: int | None) -> int:
+    """The latest time the files record: the newest node start, or the run's start (one pass)."""
+    latest = start_ms if start_ms is not None else 0
+    for node in graph:
+        started = node.start_ms
+        if started is not None and started > latest:
+            latest = started
+    return latest
 
 
 def _patch_with_placeholders(graph: FlowGraph, execution: FlowExecution) -> list[str]:
@@ -225,6 +362,9 @@ def save_run(run: Run, build_dir: str | os.PathLike[str]) -> None:
     (bulk ``workflow/flowNodeStore.xml`` under ``PERFORMANCE_OPTIMIZED``).
     """
     path = Path(build_dir)
+    if run.execution is None and not len(run.graph) and isinstance(run.metadata.get("build_record"), FlowExecution):
+        _save_run_without_execution(run, path, run.metadata["build_record"])
+        return
     execution = _execution_for(run)
     source = run.graph.storage
     durability = execution.durability or Durability.MAX_SURVIVABILITY
@@ -263,6 +403,21 @@ def save_run(run: Run, build_dir: str | os.PathLike[str]) -> None:
         completed=not run.running,
     )
     _copy_logs(record_facts.get("build_dir"), path)
+
+
+def _save_run_without_execution(run: Run, path: Path, record: FlowExecution) -> None:
+    """``build.xml`` alone (and the log): the run never started a flow, so there are no nodes."""
+    write_build_xml(
+        path / "build.xml",
+        record,
+        result=run.result,
+        timestamp_ms=run.metadata.get("timestamp_ms", run.start_ms),
+        start_ms=run.start_ms,
+        duration_ms=run.duration_ms,
+        completed=not run.running,
+        has_execution=False,
+    )
+    _copy_logs(run.metadata.get("build_dir"), path)
 
 
 def _same_storage(source: NodeStorage, target: NodeStorage) -> bool:
@@ -305,12 +460,23 @@ class RunRef:
 
 
 def _is_pipeline_build(build_dir: Path) -> bool:
+    """A ``<flow-build>`` record, or one too damaged to tell (empty, truncated, not XML).
+
+    Other job types (``<build>`` of a freestyle job, ``<matrix-run>``…) are not runs of ours; a
+    build.xml that cannot be read is yielded anyway, so loading it reports the damage by name
+    instead of the run vanishing from the walk.
+    """
     try:
         with open(build_dir / "build.xml", "rb") as handle:
             head = handle.read(512)
-    except OSError:
+    except FileNotFoundError:
         return False
-    return b"<flow-build" in head
+    except OSError:
+        return True
+    if b"<flow-build" in head:
+        return True
+    root = _ROOT_TAG.search(head)
+    return root is None
 
 
 def _sorted_entries(directory: Path) -> list[os.DirEntry[str]]:

@@ -13,6 +13,8 @@ timestamps and ids derived from job, build number and node id::
 * :class:`OtlpJsonFileExporter`, :func:`otlp_json`: OTLP JSON (Lines) files.
 * :func:`perfetto_trace`, :func:`write_perfetto`: a Chrome/Perfetto timeline (ui.perfetto.dev).
 * :func:`run_loaders`: every run under a build, a JENKINS_HOME or a SQL store, loaded lazily.
+* :func:`pending_runs`, :class:`ExportLedger`: from a history warehouse
+  (:class:`scanners.history.History`), only the runs it has not exported yet.
 
 Needs the ``otel`` extra (``pip install 'flowgraph[otel]'``) for everything but :func:`run_spans`
 and the Perfetto output.
@@ -22,6 +24,7 @@ from render.otel.ids import run_key, span_id_of, trace_id_of
 from render.otel.perfetto import perfetto_events, perfetto_trace, write_perfetto
 from render.otel.sources import job_matches, run_loaders
 from render.otel.spans import SpanEvent, SpanRecord, pipeline_result, run_identity, run_spans, run_url, task_result
+from render.otel.warehouse import ExportLedger, is_warehouse, pending_runs
 
 __all__ = [
     "SpanRecord",
@@ -39,6 +42,9 @@ __all__ = [
     "write_perfetto",
     "run_loaders",
     "job_matches",
+    "pending_runs",
+    "ExportLedger",
+    "is_warehouse",
     "export_traces",
     "TraceExport",
     "ExportReport",

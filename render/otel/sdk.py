@@ -194,6 +194,7 @@ class ExportReport:
     runs: int = 0
     spans: int = 0
     exported: list[str] = field(default_factory=list)
+    trace_ids: dict[str, str] = field(default_factory=dict)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
 
@@ -234,6 +235,7 @@ class TraceExport:
         self.report.runs += 1
         self.report.spans += len(records)
         self.report.exported.append(label)
+        self.report.trace_ids[label] = f"{records[0].trace_id:032x}"
         if len(self._pending) >= self.batch_spans:
             self.flush()
         return len(records)

@@ -251,7 +251,8 @@ def run_spans(run: Run, *, jenkins_url: str | None = None) -> list[SpanRecord]:
         "ci.pipeline.id": job,
         "ci.pipeline.name": job,
         "ci.pipeline.type": "workflow",
-        "ci.pipeline.run.completed": True,
+        # The plugin's flag is Jenkins' Result.completeBuild (false for ABORTED and NOT_BUILT).
+        "ci.pipeline.run.completed": run.result is not None and run.result.complete_build,
         "ci.pipeline.run.durationMillis": (root_end - root_start) // _MS,
     }
     if run.number is not None:

@@ -81,6 +81,9 @@ class History:
     ) -> History:
         """Import every run under ``source`` into ``warehouse`` (incrementally) and open it.
 
+        ``source`` is a ``JENKINS_HOME``, folder, job or build directory, or a SQL store of runs
+        (``sqlite:///runs.db``, ``postgresql://…``).
+
         ``workers=N`` (N > 1) runs the import on a local Dask cluster of N processes;
         ``scheduler="tcp://host:8786"`` sends it to an existing Dask cluster, whose workers
         must see ``warehouse`` at the same path. Neither: one process, no server.
@@ -89,7 +92,7 @@ class History:
             raise ValueError("give workers (a local Dask cluster) or scheduler (an existing one), not both")
         if workers is not None and workers < 1:
             raise ValueError(f"workers must be at least 1, not {workers}")
-        if not Path(source).exists():
+        if not Path(source).exists() and "://" not in str(source):
             raise StorageError(f"{source}: no such JENKINS_HOME, job or build directory", path=str(source))
         if scheduler is not None or (workers is not None and workers > 1):
             report = _build_on_dask(source, warehouse, workers, scheduler, progress, chunk_size)

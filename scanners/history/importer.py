@@ -1,6 +1,7 @@
 """Importing runs into the warehouse: incremental, streamed, per-job tasks, on Dask when asked.
 
-The driver streams :func:`~flowgraph.jenkins.iter_runs` one job at a time. For each job it
+The driver streams :func:`~flowgraph.jenkins.iter_runs` one job at a time (or the executions of
+a SQL store, named ``<job>#<number>`` as ``flowgraph import`` writes them). For each job it
 reads the job's manifest and ``stat``\\ s every ``build.xml``: a run whose file has the same size
 and modification time as last time, and that was complete then, is *unchanged*; every other run
 (new, changed, or running last time) is imported again. The job's runs to import are cut into
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from flowgraph.jenkins.runs import RunRef, iter_runs, load_run
+from flowgraph.loading import load
 from scanners.history.extract import TableBatch
 from scanners.history.warehouse import ManifestEntry, drop_runs, new_part_id, read_manifest, write_manifest, write_part
 
@@ -52,7 +54,11 @@ class ImportReport(NamedTuple):
 
 
 class WorkItem(NamedTuple):
-    """One run to import: its build directory, number and the ``build.xml`` stat seen before."""
+    """One run to import: its build directory (or SQL URL), number and the change key seen before.
+
+    The change key is ``build.xml``'s size and modification time; for a run in a SQL store, its
+    execution's ``iota`` (node counter) and ``updated_ms``.
+    """
 
     build_dir: str
     number: int
@@ -78,7 +84,11 @@ def import_chunk(root: str, job: str, part: str, items: list[WorkItem]) -> Chunk
     imported = failed = 0
     for item in items:
         try:
-            run = load_run(item.build_dir, name=job, number=item.number)
+            if _is_sql(item.build_dir):
+                run = load(item.build_dir)
+                run.name, run.number = job, item.number
+            else:
+                run = load_run(item.build_dir, name=job, number=item.number)
             batch.add_run(run, build_dir=item.build_dir)
             complete = not run.running
             imported += 1
@@ -98,6 +108,26 @@ class _JobState:
     results: list[ChunkResult] = field(default_factory=list)
 
 
+class _Found(NamedTuple):
+    job: str
+    number: int
+    key: str
+    size: int
+    mtime_ns: int
+
+
+_SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql")
+_SQL_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+
+
+def _is_sql(source: str) -> bool:
+    """A SQL URL (``sqlite:///runs.db``, ``postgresql://…``) or a SQLite file, as :func:`flowgraph.load` reads."""
+    scheme, sep, _ = source.partition("://")
+    if sep:
+        return scheme.lower().split("+")[0] in _SQL_SCHEMES
+    return source.split("#", 1)[0].lower().endswith(_SQL_SUFFIXES)
+
+
 def _stat(ref: RunRef) -> tuple[int, int]:
     try:
         info = os.stat(ref.build_dir / "build.xml")
@@ -106,21 +136,46 @@ def _stat(ref: RunRef) -> tuple[int, int]:
     return info.st_size, info.st_mtime_ns
 
 
+def _sql_runs(source: str) -> Iterator[_Found]:
+    """The executions of a SQL store, by job: ``<job>#<number>`` ids (``flowgraph import``'s) are split."""
+    from flowgraph.storage.sql import list_executions, split_url
+
+    base, _ = split_url(source)
+    found: list[_Found] = []
+    for index, execution in enumerate(list_executions(base)):
+        name = str(execution.id)
+        job, sep, digits = name.rpartition("#")
+        number = int(digits) if sep and digits.isdigit() else index + 1
+        key = f"{base}#{name}"
+        found.append(_Found(job if sep else name, number, key, execution.iota, execution.updated_ms or 0))
+    found.sort(key=lambda f: (f.job, f.number))
+    yield from found
+
+
+def _found_runs(source: str | os.PathLike[str]) -> Iterator[_Found]:
+    """Every run under ``source`` with its change key, one job after another."""
+    text = os.fspath(source)
+    if _is_sql(text) and not Path(text).is_dir():
+        yield from _sql_runs(text)
+        return
+    for ref in iter_runs(source):
+        size, mtime_ns = _stat(ref)
+        yield _Found(ref.job, ref.number, str(Path(ref.build_dir).absolute()), size, mtime_ns)
+
+
 def _plan(
-    root: str, refs: Iterable[RunRef], chunk_size: int, counts: list[int]
+    root: str, found: Iterable[_Found], chunk_size: int, counts: list[int]
 ) -> Iterator[tuple[str, dict[str, ManifestEntry], list[list[WorkItem]]]]:
     """Per job: its manifest and the chunks of runs to import (``counts[1]`` counts unchanged ones)."""
-    for job, job_refs in groupby(refs, key=lambda ref: ref.job):
+    for job, job_runs in groupby(found, key=lambda run: run.job):
         manifest = read_manifest(root, job)
         todo: list[WorkItem] = []
-        for ref in job_refs:
-            key = str(Path(ref.build_dir).absolute())
-            size, mtime_ns = _stat(ref)
-            old = manifest.get(key)
-            if old is not None and old.complete and old.size == size and old.mtime_ns == mtime_ns:
+        for run in job_runs:
+            old = manifest.get(run.key)
+            if old is not None and old.complete and old.size == run.size and old.mtime_ns == run.mtime_ns:
                 counts[1] += 1
                 continue
-            todo.append(WorkItem(key, ref.number, size, mtime_ns))
+            todo.append(WorkItem(run.key, run.number, run.size, run.mtime_ns))
         yield job, manifest, [todo[i : i + chunk_size] for i in range(0, len(todo), chunk_size)]
 
 
@@ -149,6 +204,9 @@ def import_runs(
 ) -> ImportReport:
     """Bring the warehouse at ``root`` up to date with every run under ``source``.
 
+    ``source`` is a ``JENKINS_HOME``, a folder, a job or a build directory, or a SQL store
+    (``sqlite:///runs.db``, a ``.db`` file, ``postgresql://…``) of runs.
+
     ``client`` (a ``distributed.Client``) runs the tasks on its cluster; without one they run
     here, one after the other. ``progress`` is called with the running totals after each task.
     """
@@ -171,7 +229,7 @@ def import_runs(
         if progress is not None:
             progress(report())
 
-    plan = _plan(warehouse, iter_runs(source), max(1, chunk_size), counts)
+    plan = _plan(warehouse, _found_runs(source), max(1, chunk_size), counts)
     if client is None:
         for job, manifest, chunks in plan:
             if chunks:

@@ -63,9 +63,9 @@ def connect(root: str | Path) -> duckdb.DuckDBPyConnection:
 
 def _source(level: Level) -> str:
     if level == "stage":
-        return "(SELECT job, number, path, status, duration FROM _stages)"
+        return "(SELECT job, number, path, status, duration, occurrence FROM _stages)"
     if level == "step":
-        return "(SELECT job, number, path, status, duration FROM _steps)"
+        return "(SELECT job, number, path, status, duration, occurrence FROM _steps)"
     raise ValueError(f"level must be 'stage' or 'step', not {level!r}")
 
 
@@ -76,11 +76,11 @@ def _scope(job: str | None, last: int | None) -> tuple[str, list[Any]]:
     if job is not None:
         where.append("(job = ? OR starts_with(job, ?))")
         params += [job, job.rstrip("/") + "/"]
-    age = "row_number() OVER (PARTITION BY job ORDER BY number DESC) AS age"
-    ranked = f"SELECT job, number, result, revision, {age} FROM _runs WHERE {' AND '.join(where)}"
-    if last is not None:
-        return f"(SELECT job, number, result, revision FROM ({ranked}) WHERE age <= {int(last)})", params
-    return f"({ranked})", params
+    finished = f"SELECT job, number, result, revision FROM _runs WHERE {' AND '.join(where)}"
+    if last is None:
+        return f"({finished})", params
+    age = "row_number() OVER (PARTITION BY job ORDER BY number DESC)"
+    return f"(SELECT job, number, result, revision FROM ({finished}) QUALIFY {age} <= {int(last)})", params
 
 
 def _ms(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
@@ -92,17 +92,29 @@ def _ms(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 def failure_rates(
     con: duckdb.DuckDBPyConnection, level: Level = "stage", job: str | None = None, last: int | None = None
 ) -> pd.DataFrame:
-    """Per job and path: runs it ran in, failures, unstable, aborted, ``rate = failures / runs``."""
+    """Per job and path: runs it ran in, failures, unstable, aborted, ``rate = failures / runs``.
+
+    A run counts once per path with the status its last attempt ended with (a stage retried
+    after a failure that then passed did not end FAILURE in that run; the step that failed
+    did, and has its own path).
+    """
     scope, params = _scope(job, last)
+    if level == "stage":  # a retried stage repeats its path: one row per run, its last attempt
+        outcomes = f"""
+            SELECT s.job, s.number, s.path, arg_max(s.status, s.occurrence) AS final
+            FROM {_source(level)} s SEMI JOIN {scope} r USING (job, number)
+            WHERE s.status <> 'NOT_EXECUTED' GROUP BY ALL"""
+    else:  # step paths are unique within a run
+        outcomes = f"""
+            SELECT s.job, s.number, s.path, s.status AS final
+            FROM {_source(level)} s SEMI JOIN {scope} r USING (job, number)
+            WHERE s.status <> 'NOT_EXECUTED'"""
     sql = f"""
-        SELECT s.job, s.path,
-               count(DISTINCT s.number) AS runs,
-               count(DISTINCT s.number) FILTER (WHERE s.status = 'FAILURE') AS failures,
-               count(DISTINCT s.number) FILTER (WHERE s.status = 'UNSTABLE') AS unstable,
-               count(DISTINCT s.number) FILTER (WHERE s.status = 'ABORTED') AS aborted
-        FROM {_source(level)} s JOIN {scope} r USING (job, number)
-        WHERE s.status NOT IN ('NOT_EXECUTED')
-        GROUP BY s.job, s.path
+        SELECT job, path, count(*) AS runs,
+               count(*) FILTER (WHERE final = 'FAILURE') AS failures,
+               count(*) FILTER (WHERE final = 'UNSTABLE') AS unstable,
+               count(*) FILTER (WHERE final = 'ABORTED') AS aborted
+        FROM ({outcomes}) GROUP BY job, path
     """
     frame = con.execute(
         f"SELECT *, failures / runs AS rate FROM ({sql}) ORDER BY rate DESC, failures DESC, runs DESC, job, path",
@@ -124,8 +136,8 @@ def slowest(
                quantile_cont(s.duration, 0.5) AS median,
                quantile_cont(s.duration, 0.9) AS p90,
                max(s.duration) AS max
-        FROM {_source(level)} s JOIN {scope} r USING (job, number)
-        WHERE s.duration IS NOT NULL AND s.status NOT IN ('NOT_EXECUTED')
+        FROM {_source(level)} s SEMI JOIN {scope} r USING (job, number)
+        WHERE s.duration IS NOT NULL AND s.status <> 'NOT_EXECUTED'
         GROUP BY s.job, s.path
         ORDER BY median DESC, p90 DESC, job, path
         """,
@@ -161,8 +173,12 @@ def _regression_in(
         tail = durations[i:]
         if np.quantile(tail, 0.25) < before * ratio**0.5 or medians[n - window] < ratio * before:
             continue  # it did not stay up: most later runs must be clearly slower (a spike moves only a few)
+        if np.median(tail) < ratio * np.median(durations[:i]):
+            continue  # against every earlier run, not just the window, the rise is too small
         p = float(mannwhitneyu(durations[i : i + window], durations[i - window : i], alternative="greater").pvalue)
         if p >= REGRESSION_P_VALUE:
+            continue
+        if float(mannwhitneyu(tail, durations[:i], alternative="greater").pvalue) >= REGRESSION_P_VALUE:
             continue
         # Of the splits that pass, the slow period starts where the two windows are each most
         # alike (least squared deviation of log durations): the classic change-point estimate.
@@ -278,11 +294,12 @@ def flaky(con: duckdb.DuckDBPyConnection, level: Level = "stage", job: str | Non
             SELECT o.job, o.number, o.base FROM outcome o JOIN split USING (job, revision, base)
             WHERE o.final IN ('FAILURE', 'SUCCESS')
         ),
-        evidence AS (
-            SELECT job, base, count(DISTINCT number) AS retry_runs, 0 AS revision_runs, 0 AS revisions
-            FROM in_run GROUP BY job, base
-            UNION ALL
-            SELECT a.job, a.base, 0, count(DISTINCT a.number), count(DISTINCT s.revision)
+        retry_evidence AS (
+            SELECT job, base, list(DISTINCT number ORDER BY number) AS retry_numbers FROM in_run GROUP BY job, base
+        ),
+        revision_evidence AS (
+            SELECT a.job, a.base, list(DISTINCT a.number ORDER BY a.number) AS revision_numbers,
+                   count(DISTINCT s.revision) AS revisions
             FROM across a JOIN outcome s USING (job, number, base) GROUP BY a.job, a.base
         ),
         flagged AS (
@@ -290,31 +307,40 @@ def flaky(con: duckdb.DuckDBPyConnection, level: Level = "stage", job: str | Non
             FROM (SELECT * FROM in_run UNION SELECT * FROM across) GROUP BY job, base
         ),
         totals AS (SELECT job, base, count(DISTINCT number) AS runs FROM outcome GROUP BY job, base)
-        SELECT f.job, f.base AS path, t.runs, f.flaky_runs,
-               sum(e.retry_runs) AS retry_runs, sum(e.revision_runs) AS revision_runs, sum(e.revisions) AS revisions
-        FROM flagged f JOIN totals t USING (job, base) JOIN evidence e USING (job, base)
-        GROUP BY f.job, f.base, t.runs, f.flaky_runs
+        SELECT f.job, f.base AS path, t.runs, f.flaky_runs, r.retry_numbers, v.revision_numbers, v.revisions
+        FROM flagged f JOIN totals t USING (job, base)
+        LEFT JOIN retry_evidence r USING (job, base) LEFT JOIN revision_evidence v USING (job, base)
         ORDER BY f.flaky_runs DESC, t.runs DESC, f.job, f.base
         """,
         params,
     ).df()
-    evidence = []
-    for retry_runs, revision_runs, revisions in zip(
-        frame["retry_runs"], frame["revision_runs"], frame["revisions"], strict=True
-    ):
-        said = []
-        if retry_runs:
-            said.append(f"failed then passed on retry in {int(retry_runs)} run(s)")
-        if revision_runs:
-            said.append(
-                f"failed and passed at the same revision in {int(revision_runs)} run(s) ({int(revisions)} revision(s))"
-            )
-        evidence.append("; ".join(said))
+    evidence = [
+        _evidence(retry, revision, revisions)
+        for retry, revision, revisions in zip(
+            frame["retry_numbers"], frame["revision_numbers"], frame["revisions"], strict=True
+        )
+    ]
     out = frame[["job", "path", "runs", "flaky_runs"]].copy()
     out["runs"] = out["runs"].astype("int64")
     out["flaky_runs"] = out["flaky_runs"].astype("int64")
     out["evidence"] = pd.Series(evidence, dtype="object")
     return out
+
+
+def _numbers(numbers: Any) -> str:
+    listed = [f"#{int(n)}" for n in numbers]
+    return ", ".join(listed[:5]) + (f" and {len(listed) - 5} more" if len(listed) > 5 else "")
+
+
+def _evidence(retry: Any, revision: Any, revisions: Any) -> str:
+    """``"failed then passed on retry in #3, #7; failed and passed at one revision in #4, #5 (1 revision)"``."""
+    said = []
+    if isinstance(retry, (list, np.ndarray)) and len(retry):
+        said.append(f"failed then passed on retry in {_numbers(retry)}")
+    if isinstance(revision, (list, np.ndarray)) and len(revision):
+        count = int(revisions)
+        said.append(f"failed and passed at one revision in {_numbers(revision)} ({count} revision{'s' * (count > 1)})")
+    return "; ".join(said)
 
 
 def failure_signatures(con: duckdb.DuckDBPyConnection, job: str | None = None) -> pd.DataFrame:
@@ -326,18 +352,19 @@ def failure_signatures(con: duckdb.DuckDBPyConnection, job: str | None = None) -
     scope, params = _scope(job, None)
     frame = con.execute(
         f"""
-        WITH thrown AS (
-            SELECT s.job, s.number, s.signature, s.error, r.result
+        WITH thrown AS (  -- one row per signature and run
+            SELECT s.signature, s.job, s.number, min(s.error) AS message, any_value(r.result) AS result
             FROM _steps s JOIN {scope} r USING (job, number)
             WHERE s.signature IS NOT NULL
+            GROUP BY s.signature, s.job, s.number
         )
         SELECT signature,
-               count(DISTINCT (job, number)) AS count,
+               count(*) AS count,
                count(DISTINCT job) AS jobs,
-               count(DISTINCT (job, number)) FILTER (WHERE result = 'FAILURE') AS failed_runs,
+               count(*) FILTER (WHERE result = 'FAILURE') AS failed_runs,
                arg_max(job, (number, job)) AS example_job,
                max(number) AS example_number,
-               arg_max(error, (number, job)) AS example_message
+               arg_max(message, (number, job)) AS example_message
         FROM thrown GROUP BY signature
         ORDER BY count DESC, failed_runs DESC, signature
         """,

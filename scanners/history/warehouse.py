@@ -12,6 +12,9 @@ Each import task writes one part per table for the job it imports; a part's id i
 what is unchanged (same ``build.xml`` size and modification time, and the run was complete);
 a re-imported run's old rows are removed from the part that held them.
 
+A build deleted from ``JENKINS_HOME`` (log rotation) keeps its rows: the warehouse is the history.
+One import at a time per warehouse (concurrent imports of the same job would race on its manifest).
+
 Examples
 --------
 >>> import tempfile

@@ -61,3 +61,20 @@ def test_tail_lines_matches_splitting_the_whole_text(chunks: list[str], count: i
     expected = lines[max(0, len(lines) - count) :] if count else []
     assert list(tail.lines) == expected
     assert tail.skipped == len(lines) - len(expected)
+
+
+def test_an_unfinished_run_from_files_is_measured_to_its_last_recorded_event() -> None:
+    # inprogress-stage-sleep-pernode: build.xml startTime 1714512387076, not completed; node 4 (stage
+    # body) starts at ...546 and node 5 (sleep, the last event) at ...626.
+    from flowgraph.run import FixedClock
+    from scanners import run_warnings
+
+    where = FIXTURES / "inprogress-stage-sleep-pernode" / "jobs" / "test0" / "builds" / "1"
+    analysis = analyze(load_run(where))
+    assert analysis.run.metadata["clock"] == "last recorded event"
+    assert [(s.name, s.duration_ms) for s in analysis.stages] == [("test", 80)]
+    assert analysis.timing.total_ms == 550
+    assert any("measured to its last recorded event (2024-04-30" in w for w in run_warnings(analysis))
+    live = analyze(load_run(where, clock=FixedClock(1714512387626 + 1000)))
+    assert [(s.name, s.duration_ms) for s in live.stages] == [("test", 1080)]
+    assert "clock" not in live.run.metadata
