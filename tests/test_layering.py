@@ -134,3 +134,15 @@ def test_importing_flowgraph_loads_neither_lxml_nor_sqlalchemy() -> None:
     code = "import sys, flowgraph; flowgraph.XmlDirNodeStorage; print('lxml' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "True"  # loaded on first use
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["flowgraph.execution", "flowgraph.storage.run_store", "flowgraph.storage.registry", "flowgraph.jenkins.run_store",
+     "flowgraph.storage.sql_store", "flowgraph.recorder.api", "flowgraph.codec.fast_nodes"],
+)  # fmt: skip
+def test_each_storage_module_imports_first_in_a_fresh_interpreter(module: str) -> None:
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-c", f"import {module}"], cwd=ROOT, check=True, capture_output=True)

@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from flowgraph.storage.base import Durability, NodeStorage
 from flowgraph.storage.memory import MemoryNodeStorage
-from flowgraph.storage.registry import StoreOptions, known_schemes, open_store, register_store
-from flowgraph.storage.run_store import MemoryRunStore, RunStore
 
 if TYPE_CHECKING:
     from flowgraph.storage.bulk_xml import BulkXmlNodeStorage
+    from flowgraph.storage.registry import StoreOptions, known_schemes, open_store, register_store
+    from flowgraph.storage.run_store import MemoryRunStore, RunStore
     from flowgraph.storage.sql import SqlNodeStorage, list_executions, load_sql_run, open_sql
     from flowgraph.storage.sql_store import SqlRunStore
     from flowgraph.storage.xml_dir import XmlDirNodeStorage
@@ -52,7 +52,15 @@ __all__ = [
     "known_schemes",
 ]
 
+# Loaded on first use: the run stores import the execution record (which imports this package),
+# SQLAlchemy is heavy, and the XML storages bring lxml.
 _LAZY = {
+    "RunStore": "flowgraph.storage.run_store",
+    "MemoryRunStore": "flowgraph.storage.run_store",
+    "StoreOptions": "flowgraph.storage.registry",
+    "known_schemes": "flowgraph.storage.registry",
+    "open_store": "flowgraph.storage.registry",
+    "register_store": "flowgraph.storage.registry",
     "XmlDirNodeStorage": "flowgraph.storage.xml_dir",
     "BulkXmlNodeStorage": "flowgraph.storage.bulk_xml",
     "SqlNodeStorage": "flowgraph.storage.sql",
