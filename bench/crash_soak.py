@@ -5,7 +5,8 @@ Usage: ``python bench/crash_soak.py [kills per store and durability] [--no-postg
 
 For each store (SQLite, per-node XML, PostgreSQL when its binaries are installed) and each
 durability, runs the crash pipeline in a subprocess, SIGKILLs it at a random moment, then
-loads and resumes it, asserting the guarantees (see tests/crash_harness.py). Prints a table of
+loads and resumes it (under MAX_SURVIVABILITY every other time with two processes at once, of
+which exactly one may run), asserting the guarantees (see tests/crash_harness.py). Prints a table of
 outcomes and the number of steps that ran twice (only ever the ones in flight at the kill).
 """
 
@@ -74,7 +75,9 @@ def main() -> None:
                         "xml": str(work / "build"),
                         "postgresql": f"{pg_url}#{durability.name}-{i}",
                     }[kind]
-                    outcome = kill_and_check(target, durability, work, rng=rng, window_s=window)
+                    # MAX: every other kill races two resumes (exactly one may run, checked each time)
+                    concurrent = 2 if durability is Durability.MAX_SURVIVABILITY and i % 2 else 1
+                    outcome = kill_and_check(target, durability, work, rng=rng, window_s=window, concurrent=concurrent)
                     if outcome.run_s is not None:
                         window = max(0.05, outcome.run_s)
                     table[(kind, durability.name, outcome.outcome)] += 1

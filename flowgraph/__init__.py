@@ -9,8 +9,9 @@ The model, in one import::
 * Graph: :class:`FlowGraph` (heads, parents, children, cached enclosing-block lookups),
   :class:`GraphListener`, :class:`Run` (a graph plus result, timing and a clock).
 * Storage: :class:`NodeStorage`, :class:`MemoryNodeStorage`, :class:`XmlDirNodeStorage`,
-  :class:`BulkXmlNodeStorage` (Jenkins' own files), :class:`Durability`; :func:`load` opens any
-  of them (and Jenkins build directories, see :mod:`flowgraph.jenkins`).
+  :class:`BulkXmlNodeStorage` (Jenkins' own files), :class:`Durability`; :class:`RunStore`
+  (nodes + execution record + lease) opened by :func:`open_store` from a URL or a path, and
+  :func:`load`, which reads a run from any of them (see :mod:`flowgraph.storage.registry`).
 * Building graphs in code: :class:`GraphBuilder`.
 * Errors: :class:`FlowGraphError` and its subclasses.
 
@@ -68,14 +69,17 @@ if TYPE_CHECKING:  # type checkers see the real names; at run time each loads on
         PipelineDefinitionError,
         RenderError,
         ResumeError,
+        RunLeaseError,
+        RunNotFoundError,
         ScanError,
         SchemaVersionError,
         StepChangedError,
         StorageError,
+        UnknownSchemeError,
     )
     from flowgraph.execution import FlowExecution, ResumeDecision
     from flowgraph.graph import FlowGraph, GraphListener
-    from flowgraph.loading import OPENERS, load, register_opener
+    from flowgraph.loading import load
     from flowgraph.lookup import EnclosingBlockLookup
     from flowgraph.node import FlowNode, NodeKind
     from flowgraph.result import Result
@@ -83,6 +87,8 @@ if TYPE_CHECKING:  # type checkers see the real names; at run time each loads on
     from flowgraph.stepdetail import BlockKeyAction, StepRecordAction, StepState
     from flowgraph.steps import descriptor_id, function_name
     from flowgraph.storage import BulkXmlNodeStorage, Durability, MemoryNodeStorage, NodeStorage, XmlDirNodeStorage
+    from flowgraph.storage.registry import open_store, register_store
+    from flowgraph.storage.run_store import RunStore
 
 # Public name -> (module, attribute). Importing the package (or any of its modules: `flowgraph --help`
 # imports flowgraph.errors) stays light; lxml, SQLAlchemy and friends load when a name needing them is used.
@@ -138,9 +144,13 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ResumeDecision": ("flowgraph.execution", "ResumeDecision"),
     "FlowGraph": ("flowgraph.graph", "FlowGraph"),
     "GraphListener": ("flowgraph.graph", "GraphListener"),
-    "OPENERS": ("flowgraph.loading", "OPENERS"),
     "load": ("flowgraph.loading", "load"),
-    "register_opener": ("flowgraph.loading", "register_opener"),
+    "open_store": ("flowgraph.storage.registry", "open_store"),
+    "register_store": ("flowgraph.storage.registry", "register_store"),
+    "RunStore": ("flowgraph.storage.run_store", "RunStore"),
+    "UnknownSchemeError": ("flowgraph.errors", "UnknownSchemeError"),
+    "RunNotFoundError": ("flowgraph.errors", "RunNotFoundError"),
+    "RunLeaseError": ("flowgraph.errors", "RunLeaseError"),
     "EnclosingBlockLookup": ("flowgraph.lookup", "EnclosingBlockLookup"),
     "FlowNode": ("flowgraph.node", "FlowNode"),
     "NodeKind": ("flowgraph.node", "NodeKind"),
@@ -229,8 +239,9 @@ __all__ = [
     "Durability",
     # loading
     "load",
-    "register_opener",
-    "OPENERS",
+    "open_store",
+    "register_store",
+    "RunStore",
     # building
     "GraphBuilder",
     "abort_error",
@@ -255,6 +266,9 @@ __all__ = [
     "DuplicateStepError",
     "StepChangedError",
     "SchemaVersionError",
+    "UnknownSchemeError",
+    "RunNotFoundError",
+    "RunLeaseError",
     "RenderError",
     "EngineNotFoundError",
 ]

@@ -12,6 +12,9 @@ storage boundary (foreign errors are translated with ``raise ... from exc``)::
     │   ├── DuplicateNodeError     the same node id stored twice with different content
     │   ├── FormatError            a file or row that cannot be parsed (names file and node)
     │   ├── NotRecognizedError     nothing at a path or URL looks like a run (nothing is damaged)
+    │   ├── UnknownSchemeError     a store URL whose scheme no backend handles (lists the known ones)
+    │   ├── RunNotFoundError       a store without the run id asked for (lists the nearest ids)
+    │   ├── RunLeaseError          another live process owns the run (names it)
     │   └── SchemaVersionError     a database written by a newer flowgraph schema (nothing is changed)
     ├── CorruptGraphError          the nodes exist but do not form a valid flow graph
     │   └── GraphCycleError        parent or start links form a cycle (names the nodes)
@@ -37,6 +40,9 @@ __all__ = [
     "GraphBuildError",
     "InvalidValueError",
     "StorageError",
+    "UnknownSchemeError",
+    "RunNotFoundError",
+    "RunLeaseError",
     "NodeNotFoundError",
     "DuplicateNodeError",
     "FormatError",
@@ -100,6 +106,48 @@ class StorageError(FlowGraphError):
         super().__init__(message)
         self.path = path
         self.node_id = node_id
+
+
+class UnknownSchemeError(StorageError):
+    """A store URL names a scheme no backend is registered for; ``known`` lists the ones that are."""
+
+    def __init__(self, target: str, scheme: str, known: Iterable[str]) -> None:
+        self.scheme = scheme
+        self.known = sorted(known)
+        super().__init__(
+            f"{target}: no run store is registered for URL scheme {scheme!r}; known schemes: "
+            f"{', '.join(self.known)} (or a plain path)",
+            path=target,
+        )
+
+
+class RunNotFoundError(StorageError, LookupError):
+    """A store holds no run with the requested id; ``nearest`` lists the closest ids it does hold."""
+
+    def __init__(
+        self, target: str, run_id: str, nearest: Iterable[str] = (), *, count: int = 0, detail: str = ""
+    ) -> None:
+        self.run_id = run_id
+        self.nearest = list(nearest)
+        hint = f"; nearest: {', '.join(self.nearest)}" if self.nearest else ""
+        held = detail or f"{count} runs stored{hint}"
+        named = f" {run_id!r}" if run_id else ""
+        super().__init__(f"{target}: no run{named} here ({held})", path=target)
+
+
+class RunLeaseError(StorageError):
+    """Another owner holds the run (it is being recorded or resumed); ``owner`` says who.
+
+    A run has one owner at a time: the lease is taken before a record or resume writes anything
+    and taken over only when its owner is provably gone (same host, process dead).
+    """
+
+    def __init__(self, target: str, owner: str, why: str = "") -> None:
+        self.owner = owner
+        super().__init__(
+            f"{target}: the run is owned by {owner}{why}; wait for it to finish or stop that process",
+            path=target,
+        )
 
 
 class NodeNotFoundError(StorageError, LookupError):

@@ -5,7 +5,7 @@ the open block starts, the scripts, whether the state was persisted cleanly, whe
 done, and the durability it runs under. flowgraph's recorder adds TaskFlow's answer to
 re-creating a pipeline: the importable name of the factory that builds it, and its arguments.
 
-:meth:`FlowExecution.can_resume` applies Jenkins' rules (seed 000) to the letter:
+:meth:`FlowExecution.can_resume` applies Jenkins' rules to the letter:
 
 1. corrupt, incomplete or un-persisted node storage → never (placeholder nodes mark corruption);
 2. ``persisted_clean`` False → never (low-durability modes set it False *before* running on);
@@ -25,11 +25,11 @@ True
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from flowgraph.clock import system_clock
 from flowgraph.errors import FormatError
 from flowgraph.node import NodeKind
 from flowgraph.result import Result
@@ -94,7 +94,7 @@ class FlowExecution:
 
     def touch(self, now_ms: int | None = None) -> None:
         """Set ``updated_ms`` (and ``created_ms`` the first time) to now, in epoch milliseconds."""
-        now = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+        now = system_clock() if now_ms is None else now_ms
         if self.created_ms is None:
             self.created_ms = now
         self.updated_ms = now

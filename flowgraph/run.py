@@ -16,51 +16,15 @@ Examples
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
+from flowgraph.clock import Clock, FixedClock, ManualClock, system_clock
 from flowgraph.graph import FlowGraph
 from flowgraph.node import NodeKind
 from flowgraph.result import Result
 
 __all__ = ["Run", "Clock", "FixedClock", "ManualClock", "system_clock"]
-
-Clock = Callable[[], int]
-"""A function returning the current time in epoch milliseconds."""
-
-
-def system_clock() -> int:
-    """Wall-clock time in epoch milliseconds."""
-    return time.time_ns() // 1_000_000
-
-
-class FixedClock:
-    """A clock stopped at one instant (for deterministic analysis of running runs)."""
-
-    __slots__ = ("ms",)
-
-    def __init__(self, ms: int) -> None:
-        self.ms = ms
-
-    def __call__(self) -> int:
-        return self.ms
-
-    def __repr__(self) -> str:
-        return f"FixedClock({self.ms})"
-
-
-class ManualClock(FixedClock):
-    """A clock that moves only when told to (:meth:`advance`)."""
-
-    __slots__ = ()
-
-    def advance(self, ms: int) -> int:
-        self.ms += ms
-        return self.ms
-
-    def __repr__(self) -> str:
-        return f"ManualClock({self.ms})"
 
 
 class Run:

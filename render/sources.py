@@ -28,40 +28,42 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from flowgraph.errors import FlowGraphError, NotRecognizedError, StorageError
+from flowgraph.errors import FlowGraphError, NotRecognizedError, StorageError, UnknownSchemeError
 from flowgraph.execution import FlowExecution
 from flowgraph.jenkins.load_report import LoadProblem, LoadReport
 from flowgraph.jenkins.runs import OnCorrupt, RunRef
+from flowgraph.loading import load
 from flowgraph.run import Run
 from flowgraph.storage.paths import inside
-from render.networkx_io import load_run_json
+from flowgraph.storage.registry import register_store, scheme_of
 
 __all__ = ["open_run", "open_runs", "is_sql", "has_builds", "import_runs", "ImportReport", "run_key"]
 
-_SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql")
-_SQL_SUFFIXES = (".db", ".sqlite", ".sqlite3")
-_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
+_SQL_KEYS = frozenset({"sqlite", "postgresql", "postgres", ".db", ".sqlite", ".sqlite3"})
+register_store(".json", "render.json_store:open_json_store")  # also an entry point; this serves source trees
 
 
 def is_sql(spec: str) -> bool:
-    """True for a SQL URL or a SQLite file path (optionally with ``#<execution id>``)."""
-    match = _URL.match(spec)
-    if match is not None:
-        return match.group(1).lower().split("+")[0] in _SQL_SCHEMES
-    return spec.split("#", 1)[0].lower().endswith(_SQL_SUFFIXES)
+    """True for a SQL URL or a SQLite file path (optionally with ``#<execution id>``).
+
+    Examples
+    --------
+    >>> is_sql("sqlite:///runs.db#7"), is_sql("runs.sqlite"), is_sql("jobs/app/builds/7"), is_sql("s3://x")
+    (True, True, False, False)
+    """
+    try:
+        return scheme_of(spec) in _SQL_KEYS
+    except UnknownSchemeError:
+        return False
 
 
-def _open_sql(spec: str) -> Run:
-    """A run from a SQL database (issue 8's loader); ``<job>#<number>`` names become name and number."""
-    from flowgraph.storage.sql import load_sql_run
-
-    run = load_sql_run(spec)
+def _named_from_key(run: Run) -> Run:
+    """Runs imported as ``<job>#<number>``: the key becomes the run's name and number."""
     name = run.name
     if name and run.number is None and "#" in name and name.rsplit("#", 1)[1].isdigit():
         job, digits = name.rsplit("#", 1)
@@ -84,14 +86,10 @@ def open_run(spec: str | os.PathLike[str], *, on_corrupt: OnCorrupt = "raise") -
         The run is there but damaged (a typed error naming the file and node).
     """
     text = os.fspath(spec)
-    if text.lower().endswith(".json"):
-        return load_run_json(text)
     if is_sql(text):
-        return _open_sql(text)
-    from flowgraph.loading import load
-
+        return _named_from_key(load(text))
     path = Path(text)
-    if not _URL.match(text) and not os.path.lexists(text):
+    if scheme_of(text) == "file" and not os.path.lexists(text):
         raise NotRecognizedError(f"{text}: no such file or directory", path=text)
     if has_builds(path):
         from flowgraph.jenkins.runs import iter_runs
@@ -159,7 +157,7 @@ def open_runs(spec: str | os.PathLike[str], *, report: LoadReport | None = None)
         executions = list_executions(text)
         if len(executions) > 1:
             for execution in executions:
-                yield _open_sql(f"{text}#{execution.id}")
+                yield _named_from_key(load(f"{text}#{execution.id}"))
             return
     yield open_run(text)
 
@@ -214,6 +212,9 @@ def import_runs(
     ``on_corrupt="placeholder"`` a damaged run is imported with marked placeholder nodes
     instead, and listed in ``repaired`` with what was wrong.
     """
+    key = scheme_of(target)  # an unknown URL scheme is an error, never a relative path
+    if key not in _SQL_KEYS and key != "file":
+        raise StorageError(f"{target}: runs are imported into a SQL database or a directory, not a {key} store")
     refs = _refs(source, on_corrupt)
     report = ImportReport()
     damage = LoadReport()

@@ -28,12 +28,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flowgraph.errors import FlowGraphError, NotResumableError
+from flowgraph.errors import FlowGraphError, NotResumableError, RunLeaseError, RunNotFoundError
 from flowgraph.recorder import Parallel, Pipeline, Stage, Step, open_store, record, resume
 from flowgraph.stepdetail import StepRecordAction, StepState
 from flowgraph.storage.base import Durability
 
-__all__ = ["crash_pipeline", "KillOutcome", "kill_and_check", "ROOT"]
+__all__ = ["crash_pipeline", "KillOutcome", "kill_and_check", "resume_concurrently", "ROOT"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,6 +78,52 @@ def _worker(store: str, durability: str, side_log: str, journal: str, n: int, pa
     sys.stdout.flush()
 
 
+def _resume_worker(store: str, go: str) -> None:
+    """Wait for the ``go`` file, then resume; print what happened (one word, then details)."""
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    while not os.path.exists(go):
+        time.sleep(0.0005)
+    try:
+        done = resume(store)
+    except RunLeaseError as exc:
+        sys.stdout.write(f"lease {exc.owner}\n")
+    except NotResumableError as exc:
+        sys.stdout.write(f"refused {exc.reason}\n")
+    else:
+        done.store.close()
+        sys.stdout.write(f"resumed {' '.join(done.executed)}\n")
+    sys.stdout.flush()
+
+
+def resume_concurrently(store: str, workdir: Path, count: int = 2) -> list[str]:
+    """Start ``count`` processes that resume ``store`` at the same instant; their one-line reports."""
+    go = workdir / f"go-{time.monotonic_ns()}"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    code = "import sys; from tests.crash_harness import _resume_worker; _resume_worker(sys.argv[1], sys.argv[2])"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, store, str(go)], cwd=ROOT, env=env, stdout=subprocess.PIPE)
+        for _ in range(count)
+    ]
+    for proc in procs:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
+    go.touch()
+    reports = []
+    for proc in procs:
+        out, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 0, f"a concurrent resume of {store} crashed (exit {proc.returncode})"
+        reports.append(out.decode().strip())
+    return reports
+
+
+def _wait_for_commits(journal: Path, proc: subprocess.Popen[bytes], commits: int) -> None:
+    """Block until the worker has journalled ``commits`` commits (or exited)."""
+    while proc.poll() is None:
+        if journal.exists() and journal.read_bytes().count(b"\n") >= commits:
+            return
+        time.sleep(0.0002)
+
+
 @dataclass
 class KillOutcome:
     """What one kill led to."""
@@ -117,8 +163,15 @@ def kill_and_check(
     n: int = 24,
     pause_ms: float = 2.0,
     window_s: float = 0.5,
+    after_commits: int | None = None,
+    concurrent: int = 1,
 ) -> KillOutcome:
-    """Run the worker, kill it after a random delay in ``[0, window_s]``, check and resume."""
+    """Run the worker, kill it after a random delay in ``[0, window_s]``, check and resume.
+
+    With ``after_commits`` the kill comes right after that many commits instead (mid-run for
+    sure, wherever the machine is slow). With ``concurrent`` > 1 that many processes resume at
+    once, and exactly one of them must run the rest of the pipeline.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     side = workdir / "side.log"
     journal = workdir / "journal"
@@ -134,7 +187,10 @@ def kill_and_check(
         proc.kill()
         proc.wait()
         raise RuntimeError("crash worker did not start")
-    time.sleep(rng.uniform(0, window_s))
+    if after_commits is not None:
+        _wait_for_commits(journal, proc, after_commits)
+    else:
+        time.sleep(rng.uniform(0, window_s))
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     tail = proc.stdout.read().split()
@@ -144,6 +200,9 @@ def kill_and_check(
         result.run_s = float(tail[1])
     try:
         ex, ids, done_before = _recorded(str(store_target), durability)
+    except RunNotFoundError:
+        result.outcome = "no-record"  # killed before it stored anything: nothing to check
+        return result
     except FlowGraphError as exc:
         # Only the non-atomic modes may leave a half-written file (Jenkins' SURVIVABLE_NONATOMIC
         # writes in place); such a run must then be refused, never resumed.
@@ -159,10 +218,23 @@ def kill_and_check(
     result.completed_before = len(done_before)
     if ex is None:
         result.outcome = "no-record"
+        # Killed before its first record: recording again into the same place must work.
+        again = record(crash_pipeline, kwargs={"side_log": str(workdir / "again.log"), "n": n, "pause_ms": 0},
+                       store=str(store_target), durability=durability)  # fmt: skip
+        assert again.result.name == "SUCCESS", f"{store_target}: re-recording after an early kill failed"
+        again.store.close()
         return result
     decision = ex.can_resume()
     if durability is not Durability.MAX_SURVIVABILITY and not ex.done:
         assert not decision, f"{store_target}: a {durability.name} run killed mid-way was judged resumable"
+    if concurrent > 1 and durability is Durability.MAX_SURVIVABILITY and not ex.done:
+        reports = resume_concurrently(str(store_target), workdir, concurrent)
+        winners = [r for r in reports if r.startswith("resumed")]
+        losers = [r for r in reports if not r.startswith("resumed")]
+        assert len(winners) == 1, f"{store_target}: {len(winners)} of {concurrent} concurrent resumes ran: {reports}"
+        assert all(r.startswith(("lease ", "refused ")) for r in losers), reports
+        assert all(r.startswith("lease ") or "done" in r or "flow end" in r for r in losers), reports
+        return _check_resumed(result, store_target, durability, side, n, done_before, ids, None)
     try:
         resumed = resume(str(store_target))
     except NotResumableError as exc:
@@ -174,8 +246,25 @@ def kill_and_check(
         result.detail = exc.reason
         return result
     assert durability is Durability.MAX_SURVIVABILITY, f"{store_target}: {durability.name} run was resumed"
-    assert resumed.result is not None and resumed.result.name == "SUCCESS"
-    resumed.store.close()
+    return _check_resumed(result, store_target, durability, side, n, done_before, ids, resumed)
+
+
+def _check_resumed(
+    result: KillOutcome,
+    store_target: str,
+    durability: Durability,
+    side: Path,
+    n: int,
+    done_before: set[str],
+    ids: set[str],
+    resumed: Any,
+) -> KillOutcome:
+    """Every step ran, the ones completed before the kill exactly once, no node lost."""
+    if resumed is not None:
+        assert resumed.result is not None and resumed.result.name == "SUCCESS"
+        resumed.store.close()
+    ex_after, _, _ = _recorded(str(store_target), durability)
+    assert ex_after is not None and ex_after.done, f"{store_target}: the resumed run did not finish"
     counts = Counter(side.read_text().split())
     expected = {s.name for s in crash_pipeline(str(side), n).steps()}
     assert set(counts) == expected, f"steps never ran: {sorted(expected - set(counts))}"

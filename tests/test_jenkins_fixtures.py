@@ -209,5 +209,5 @@ def test_load_entry_point_recognises_each_layout() -> None:
     assert load(bulk_file.parent).running
     with pytest.raises(FlowGraphError):
         load(FIXTURES / "README.md")
-    with pytest.raises(FlowGraphError, match="no storage registered"):
+    with pytest.raises(FlowGraphError, match="no run store is registered"):
         load("nosuch://x")

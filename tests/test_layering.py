@@ -84,3 +84,65 @@ def test_the_foundation_names_are_importable_from_the_top() -> None:
         "ParallelLabelAction",
     ]:
         assert name in flowgraph.__all__, name
+
+
+# Inside flowgraph: the codec sits below the storages, run-level Jenkins I/O above them, the
+# recorder on top. Every import counts, also the ones deferred into functions.
+FLOWGRAPH_LAYERS = {"codec": 0, "storage": 1, "jenkins": 2, "recorder": 3}
+
+
+def _subpackage_imports() -> dict[str, set[str]]:
+    edges: dict[str, set[str]] = {name: set() for name in FLOWGRAPH_LAYERS}
+    for name in FLOWGRAPH_LAYERS:
+        for path in (ROOT / "flowgraph" / name).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                modules = (
+                    [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module]
+                    if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+                    else []
+                )
+                for module in modules:
+                    parts = module.split(".")
+                    if parts[0] == "flowgraph" and len(parts) > 1 and parts[1] in FLOWGRAPH_LAYERS:
+                        edges[name].add(parts[1])
+    return edges
+
+
+def test_flowgraph_subpackages_import_only_downwards_so_there_is_no_cycle() -> None:
+    upward = {
+        (src, dst)
+        for src, dsts in _subpackage_imports().items()
+        for dst in dsts
+        if FLOWGRAPH_LAYERS[dst] > FLOWGRAPH_LAYERS[src]
+    }
+    assert upward == set()
+
+
+def test_importing_flowgraph_loads_neither_lxml_nor_sqlalchemy() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, flowgraph, flowgraph.storage, flowgraph.recorder; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'lxml', 'sqlalchemy'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    code = "import sys, flowgraph; flowgraph.XmlDirNodeStorage; print('lxml' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "True"  # loaded on first use
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["flowgraph.execution", "flowgraph.storage.run_store", "flowgraph.storage.registry", "flowgraph.jenkins.run_store",
+     "flowgraph.storage.sql_store", "flowgraph.recorder.api", "flowgraph.codec.fast_nodes"],
+)  # fmt: skip
+def test_each_storage_module_imports_first_in_a_fresh_interpreter(module: str) -> None:
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-c", f"import {module}"], cwd=ROOT, check=True, capture_output=True)

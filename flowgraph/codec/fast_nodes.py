@@ -28,10 +28,8 @@ Examples
 
 from __future__ import annotations
 
-import gc
 import sys
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from operator import itemgetter
 from types import MappingProxyType
 
@@ -64,6 +62,7 @@ from flowgraph.codec.names import LEGACY_TAG, TAG_CLASS, full_class_name
 from flowgraph.codec.nodes_xml import NODE_CLASSES, SourceDoc, decode_tag
 from flowgraph.codec.xstream import CompactMiss, parse_xml
 from flowgraph.errors import FlowGraphError
+from flowgraph.gcpause import gc_paused
 from flowgraph.node import FlowNode, NodeKind, _fill_slots
 
 __all__ = ["decode_tag_fast", "decode_node_bytes", "decode_bulk_fast", "gc_paused"]
@@ -362,30 +361,6 @@ def decode_node_bytes(
         except (CompactMiss, FlowGraphError):
             pass  # the general path below gives the answer, or the exact error
     return decode_tag(SourceDoc(parse_xml(data, path), data), expected_id=expected_id)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Hold the cyclic garbage collector while one call builds a run's worth of nodes.
-
-    Decoding creates tens of thousands of small objects and no reference cycles, so the
-    collections those allocations trigger find nothing, yet walk every live object each time
-    (about a tenth of a bulk load). The collector is switched back on afterwards, if it was on.
-
-    Examples
-    --------
-    >>> with gc_paused():
-    ...     gc.isenabled()
-    False
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def decode_bulk_fast(doc: SourceDoc) -> dict[str, FlowNode]:

@@ -1,6 +1,6 @@
 """Placeholder nodes: what stands in for a node that is missing or unreadable.
 
-Jenkins' answer to a corrupt node storage (seed 000, rule 1) is to fake up placeholder nodes so
+Jenkins' answer to a corrupt node storage is to fake up placeholder nodes so
 the run can still be shown, and to never resume it. flowgraph does the same when asked
 (``on_corrupt="placeholder"``): each stand-in node carries a :class:`PlaceholderAction` saying
 which file or id was broken and why, so nothing is skipped silently, and the execution record is

@@ -18,11 +18,18 @@ Examples
 ('HELLO DOCS', ['Start of Pipeline', 'Stage : Start', 'Greet'])
 """
 
+from typing import TYPE_CHECKING, Any
+
 from flowgraph.recorder.api import RecordedRun, VersionPolicy, record, resume
 from flowgraph.recorder.factory import factory_name, load_factory
 from flowgraph.recorder.logs import LogWriter, log
 from flowgraph.recorder.pipeline import Parallel, Pipeline, Retry, Stage, Step
-from flowgraph.recorder.stores import MemoryRunStore, RunStore, SqlRunStore, XmlRunStore, open_store
+from flowgraph.storage.registry import open_store
+from flowgraph.storage.run_store import MemoryRunStore, RunStore
+
+if TYPE_CHECKING:
+    from flowgraph.jenkins.run_store import XmlRunStore
+    from flowgraph.storage.sql_store import SqlRunStore
 
 __all__ = [
     "Pipeline",
@@ -44,3 +51,15 @@ __all__ = [
     "XmlRunStore",
     "open_store",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The XML and SQL stores load lxml and SQLAlchemy: imported on first use."""
+    modules = {"XmlRunStore": "flowgraph.jenkins.run_store", "SqlRunStore": "flowgraph.storage.sql_store"}
+    if name not in modules:
+        raise AttributeError(f"module 'flowgraph.recorder' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(modules[name]), name)
+    globals()[name] = value
+    return value

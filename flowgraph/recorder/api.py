@@ -40,6 +40,7 @@ from flowgraph.errors import (
     NotResumableError,
     PipelineDefinitionError,
     ResumeError,
+    RunNotFoundError,
     StepChangedError,
 )
 from flowgraph.execution import FlowExecution
@@ -49,12 +50,13 @@ from flowgraph.recorder.engine import CommitHook, Engine
 from flowgraph.recorder.factory import factory_name, json_arguments, load_factory
 from flowgraph.recorder.logs import LogWriter
 from flowgraph.recorder.pipeline import Pipeline
-from flowgraph.recorder.stores import RunStore, open_store
 from flowgraph.recorder.walker import Walker, chain_of, old_blocks
 from flowgraph.result import Result
 from flowgraph.run import Clock, Run, system_clock
 from flowgraph.stepdetail import StepRecordAction, StepState
 from flowgraph.storage.base import Durability
+from flowgraph.storage.registry import open_store
+from flowgraph.storage.run_store import RunStore
 
 __all__ = ["RecordedRun", "record", "resume", "VersionPolicy"]
 
@@ -122,7 +124,7 @@ def record(
 ) -> RecordedRun:
     """Build a pipeline with ``factory(*args, **kwargs)`` and run it, recording it live.
 
-    ``store`` is a URL or path (see :func:`~flowgraph.recorder.stores.open_store`), a store, or
+    ``store`` is a URL or path (see :func:`~flowgraph.storage.registry.open_store`), a store, or
     None for memory. Nothing is written when the factory is not re-importable, its arguments
     are not JSON, the pipeline is invalid, or the store already holds a run with this id.
 
@@ -136,13 +138,19 @@ def record(
     fname = factory_name(factory)
     stored_args, stored_kwargs = json_arguments(args, kwargs or {})
     pipeline = _build(factory, stored_args, stored_kwargs)
-    run_store = open_store(store, durability=durability, execution_id=execution_id)
-    if run_store.load_execution() is not None or len(run_store.storage):
+    run_store = open_store(store, durability=durability, execution_id=execution_id, create=True)
+    try:
+        run_store.acquire_lease()  # one owner: a second recorder or a resume of this id is refused
+        if run_store.load_execution() is not None:
+            raise ResumeError(
+                f"{run_store.url} already holds a run; resume it, or record into another store or execution id "
+                "(nothing was overwritten)"
+            )
+        if len(run_store.storage):
+            run_store.discard_nodes()  # a run killed before its first record: nothing of it was promised
+    except BaseException:
         run_store.release()
-        raise ResumeError(
-            f"{run_store.url} already holds a run; resume it, or record into another store or execution id "
-            "(nothing was overwritten)"
-        )
+        raise
     ex = FlowExecution(
         durability=durability,
         factory=fname,
@@ -175,6 +183,7 @@ def record(
         raise
     finally:
         engine.close()
+        run_store.release_lease()
     return _outcome(engine, run_store, ex, result, clock)
 
 
@@ -277,10 +286,13 @@ def resume(
     """
     store = _open_target(record_or_url)
     try:
-        return _resume(store, on_version_change, mapping, pipeline, log_dir, on_commit, clock, allow_factories)
+        store.acquire_lease()  # before reading the record: two resumes of one run never both run
+        outcome = _resume(store, on_version_change, mapping, pipeline, log_dir, on_commit, clock, allow_factories)
     except BaseException:
         store.release()
         raise
+    store.release_lease()
+    return outcome
 
 
 def _resume(
@@ -300,7 +312,11 @@ def _resume(
             f"the record or node storage is corrupt or incomplete ({exc})", where=store.url
         ) from exc
     if ex is None:
-        raise NotResumableError("it has no execution record (the run never saved its first record)", where=store.url)
+        raise NotResumableError(
+            "it has no execution record (the run never saved its first record; record it again: "
+            "the nodes it left are dropped)",
+            where=store.url,
+        )
     durability = ex.durability or Durability.MAX_SURVIVABILITY
     try:
         graph = FlowGraph(store.storage, heads=ex.head_ids if ex.heads else None)
@@ -358,7 +374,10 @@ def _open_target(target: str | os.PathLike[str] | RunStore | RecordedRun | FlowE
         return open_store(str(url), durability=target.durability or Durability.MAX_SURVIVABILITY)
     if isinstance(target, RunStore):
         return target
-    probe = open_store(target)
+    try:
+        probe = open_store(target)
+    except RunNotFoundError as exc:
+        raise NotResumableError(f"it has no execution record ({exc})", where=os.fspath(target)) from exc
     try:
         ex = probe.load_execution()
     except FlowGraphError:

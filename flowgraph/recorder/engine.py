@@ -1,7 +1,7 @@
 """The recording engine: creates Jenkins-shaped nodes, runs steps, and commits per durability.
 
 One :class:`Engine` records one run (or one resumption of it) into a
-:class:`~flowgraph.recorder.stores.RunStore`. Walkers (:mod:`flowgraph.recorder.walker`) decide
+:class:`~flowgraph.storage.run_store.RunStore`. Walkers (:mod:`flowgraph.recorder.walker`) decide
 *which* nodes to create; the engine creates them under one lock, runs step functions (in the
 walker's thread, or in a worker process for ``Parallel(processes=True)``), and decides *when*
 they become durable:
@@ -13,7 +13,7 @@ they become durable:
 * ``PERFORMANCE_OPTIMIZED`` — nodes are written once, at the end.
 
 In both lower modes the record is saved with ``persisted_clean=False`` *before* any node is
-written (seed 000, rule 3), and set clean only when the run ends: a crash leaves a record that
+written, and set clean only when the run ends: a crash leaves a record that
 is refused on resume instead of a stale state that would be resumed wrongly.
 """
 
@@ -39,12 +39,12 @@ from flowgraph.graph import FlowGraph
 from flowgraph.node import FlowNode, NodeKind
 from flowgraph.recorder.logs import LogWriter, capture
 from flowgraph.recorder.pipeline import Pipeline, Step
-from flowgraph.recorder.stores import RunStore
 from flowgraph.result import Result
 from flowgraph.run import Clock, system_clock
 from flowgraph.stepdetail import StepRecordAction, StepState
 from flowgraph.steps import descriptor_id
 from flowgraph.storage.base import Durability
+from flowgraph.storage.run_store import RunStore
 
 __all__ = ["Engine", "error_action", "call_step"]
 

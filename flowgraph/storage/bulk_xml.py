@@ -31,11 +31,12 @@ from pathlib import Path
 
 from flowgraph.actions import Action
 from flowgraph.codec.compact import parse_compact
-from flowgraph.codec.fast_nodes import decode_bulk_fast, gc_paused
+from flowgraph.codec.fast_nodes import decode_bulk_fast
 from flowgraph.codec.names import XmlFormat
 from flowgraph.codec.nodes_xml import Original, SourceDoc, decode_tag, encode_tag, with_end_descriptor
 from flowgraph.codec.xstream import CompactMiss, decl_line, parse_xml, text_of
 from flowgraph.errors import FlowGraphError, FormatError, StorageError
+from flowgraph.gcpause import gc_paused
 from flowgraph.node import FlowNode
 from flowgraph.storage.base import Durability, NodeStorage
 from flowgraph.storage.files import read_file

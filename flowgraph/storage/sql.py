@@ -5,7 +5,7 @@ One database holds many runs; a :class:`SqlNodeStorage` is the node storage of o
 ``store_node(delay=True)`` keeps a node in the write cache, :meth:`SqlNodeStorage.flush` writes
 every cached node in **one transaction**, and :meth:`SqlNodeStorage.save_execution` writes the
 cached nodes *and* the record in one transaction — so the nodes a record names are always
-durable no later than the record (seed 000, rule 2) and a step costs one commit (one fsync
+durable no later than the record and a step costs one commit (one fsync
 under ``MAX_SURVIVABILITY``). Nodes carrying a :class:`~flowgraph.stepdetail.StepRecordAction`
 also update the step-details table in that same transaction.
 
@@ -29,10 +29,8 @@ Examples
 from __future__ import annotations
 
 import contextlib
-import gc
 import json
 import threading
-import time
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -43,8 +41,10 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
 from flowgraph.actions import ErrorAction, TimingAction
+from flowgraph.clock import system_clock
 from flowgraph.errors import FormatError, StorageError
 from flowgraph.execution import FlowExecution
+from flowgraph.gcpause import gc_paused
 from flowgraph.node import FlowNode, NodeKind, _from_storage
 from flowgraph.result import Result
 from flowgraph.stepdetail import StepRecordAction
@@ -98,10 +98,6 @@ def split_url(url: str | Path) -> tuple[str, str | None]:
     text = str(url)
     base, sep, fragment = text.partition("#")
     return base, (fragment if sep and fragment else None)
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 _UPSERTS: dict[tuple[str, str], str] = {}
@@ -328,7 +324,7 @@ class SqlNodeStorage(NodeStorage):
         """Every node in creation order: one query, streamed (pending nodes come from the cache)."""
         with self._lock:
             if self._seq_map is None:  # nothing read or written yet: one query gives the ids and the nodes
-                with _no_gc(), self._guard("read the nodes of"), self.engine.connect() as conn:
+                with gc_paused(), self._guard("read the nodes of"), self.engine.connect() as conn:
                     rows = _fetch(conn, _select_nodes(conn, False), (self.execution_id,))
                     self._set_seqs(rows)
                     out = self._decode_rows(rows, {})
@@ -344,7 +340,7 @@ class SqlNodeStorage(NodeStorage):
                 rows = _fetch(conn, _select_nodes(conn, False), (self.execution_id,))
         else:
             rows = []
-        with _no_gc():
+        with gc_paused():
             out = self._decode_rows(rows, pending)  # rows come in seq order
         self.reads += len(out)
         if not pending:
@@ -389,7 +385,7 @@ class SqlNodeStorage(NodeStorage):
 
     def _write(self, execution: FlowExecution | None) -> None:
         order = sorted(self._pending, key=self._seq.__getitem__)
-        now = _now_ms()
+        now = system_clock()
         node_rows: list[tuple[Any, ...]] = []
         step_rows: list[tuple[Any, ...]] = []
         for node_id in order:
@@ -606,22 +602,6 @@ def _dbapi_error(engine: Engine) -> type[BaseException]:
     dbapi = getattr(engine.dialect, "loaded_dbapi", None) or engine.dialect.dbapi
     error = getattr(dbapi, "Error", None)
     return error if isinstance(error, type) and issubclass(error, BaseException) else SQLAlchemyError
-
-
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cycle collector while a bulk read builds thousands of objects that all stay alive.
-
-    Its passes would find nothing to free, yet on a 10,000-node reload they cost a tenth of the
-    time. The collector is restored (if it was on) however the block ends.
-    """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 class _Guard:

@@ -1,6 +1,6 @@
 """The SQL schema of flowgraph's records, its version, and engines tuned per durability.
 
-The tables follow TaskFlow's logbook schema (seed 004) with Jenkins' model in place of atoms:
+The tables follow the shape of OpenStack TaskFlow's logbook schema, with Jenkins' model in place of atoms:
 
 * ``flowgraph_executions`` — one row per run: the :class:`~flowgraph.FlowExecution` record
   (heads, starts, scripts, persisted_clean, done, durability, factory and its arguments,
@@ -55,9 +55,11 @@ __all__ = [
     "executions",
     "nodes",
     "steps",
+    "leases",
     "schema",
     "make_engine",
     "ensure_schema",
+    "ensure_leases",
     "sql_error_text",
 ]
 
@@ -216,6 +218,33 @@ def _tune_postgres(engine: Engine) -> None:
         cursor.execute("SET synchronous_commit TO off")
         cursor.close()
         dbapi_connection.commit()
+
+
+leases = Table(
+    "flowgraph_leases",
+    metadata,
+    Column("execution_id", String(128), primary_key=True),
+    Column("owner", Text, nullable=False),
+)
+"""One row per run being recorded or resumed: its owner (host, pid, token), as JSON.
+
+Added after version 1 without changing the other tables: :func:`ensure_leases` creates it in
+databases written before it existed, so the schema version stays 1.
+"""
+
+
+def ensure_leases(engine: Engine, where: str) -> None:
+    """Create the leases table if this (older) database has none; concurrent callers are safe."""
+    for attempt in range(3):
+        try:
+            with engine.begin() as conn:
+                leases.create(conn, checkfirst=True)
+            return
+        except DBAPIError as exc:
+            if attempt == 2:
+                raise StorageError(f"cannot create the leases table in {where}: {exc}", path=where) from exc
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot create the leases table in {where}: {exc}", path=where) from exc
 
 
 def ensure_schema(engine: Engine, where: str) -> int:
