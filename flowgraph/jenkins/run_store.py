@@ -87,18 +87,18 @@ class XmlRunStore(RunStore):
         if sidecar.exists():
             try:
                 extra = json.loads(read_file(str(sidecar)).decode("utf-8"))
-            except (OSError, ValueError, RecursionError) as exc:
+                if not isinstance(extra, dict):
+                    raise ValueError("not a JSON object")
+                ex.id = extra.get("id")
+                ex.name = extra.get("name")
+                ex.factory = extra.get("factory")
+                ex.factory_args = list(extra.get("factory_args") or ())
+                ex.factory_kwargs = dict(extra.get("factory_kwargs") or {})
+                ex.metadata = dict(extra.get("metadata") or {})
+                ex.created_ms = extra.get("created_ms")
+                ex.updated_ms = extra.get("updated_ms")
+            except (OSError, ValueError, TypeError, AttributeError, RecursionError) as exc:
                 raise FormatError(f"{sidecar}: cannot read the recorder's record: {exc}", path=str(sidecar)) from exc
-            if not isinstance(extra, dict):
-                raise FormatError(f"{sidecar}: the recorder's record is not a JSON object", path=str(sidecar))
-            ex.id = extra.get("id")
-            ex.name = extra.get("name")
-            ex.factory = extra.get("factory")
-            ex.factory_args = list(extra.get("factory_args") or ())
-            ex.factory_kwargs = dict(extra.get("factory_kwargs") or {})
-            ex.metadata = dict(extra.get("metadata") or {})
-            ex.created_ms = extra.get("created_ms")
-            ex.updated_ms = extra.get("updated_ms")
         if not ex.done and len(self.storage):
             graph = FlowGraph(self.storage)
             ex.heads = {i + 1: head for i, head in enumerate(graph.head_ids)}
@@ -249,7 +249,7 @@ def open_path_store(target: str, options: StoreOptions) -> RunStore:
         if has_nodes:
             return NodesRunStore(XmlDirNodeStorage(path), target)
         raise NotRecognizedError(f"{path}: no build.xml, {BULK_FILE_NAME} or node files here", path=target)
-    if path.is_file():
+    if path.exists():  # a file, or a special file that the type check below names
         if path.name == "build.xml":
             return XmlRunStore(path.parent, durability=durability)
         try:  # the type is checked before reading: a FIFO must not hang the sniffing

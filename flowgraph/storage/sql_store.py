@@ -36,7 +36,7 @@ from flowgraph.errors import RunLeaseError, RunNotFoundError, StorageError
 from flowgraph.execution import FlowExecution
 from flowgraph.storage.base import Durability
 from flowgraph.storage.lease import LeaseOwner
-from flowgraph.storage.paths import inside
+from flowgraph.storage.paths import inside, is_plain_name
 from flowgraph.storage.run_store import RunStore, run_from_store
 from flowgraph.storage.sql import SqlNodeStorage, split_url
 from flowgraph.storage.sql_schema import ensure_leases, executions, leases, nodes, normalize_url, steps
@@ -80,16 +80,21 @@ class SqlRunStore(RunStore):
         if wanted is None and not create:
             wanted = self._only_run(base, durability)
         self.execution_id = wanted or uuid.uuid4().hex
+        if is_sqlite and database:
+            # The id becomes a directory: "team/app#5" nests; "../../x" is refused before anything is
+            # opened when recording, and a run read under such an id simply has no log directory.
+            parts = self.execution_id.split("/")
+            if create:
+                source = f"{base}#{self.execution_id}"
+                self.log_dir = inside(Path(f"{database}.logs"), *parts, what="execution id", source=source)
+            elif all(is_plain_name(part) for part in parts):
+                self.log_dir = Path(f"{database}.logs").joinpath(*parts)
         self.storage: SqlNodeStorage = SqlNodeStorage(
             parsed, self.execution_id, durability=durability or Durability.MAX_SURVIVABILITY
         )
         self.url = f"{self.storage.url}#{self.execution_id}"
         self._mine: LeaseOwner | None = None
         self._leases_ready = False
-        if is_sqlite and database:
-            # The id becomes a directory: "team/app#5" nests, "../../x" is refused (never written).
-            parts = self.execution_id.split("/")
-            self.log_dir = inside(Path(f"{database}.logs"), *parts, what="execution id", source=self.url)
         if create:
             return
         try:
