@@ -347,3 +347,10 @@ def test_the_lease_record_is_json_naming_host_and_pid(tmp_path: Path) -> None:
     store.release_lease()
     assert not (tmp_path / "b" / "flowgraph.lock").exists()
     assert flowgraph.RunLeaseError is RunLeaseError
+
+
+def test_a_finished_sqlite_recording_leaves_no_connection_open(tmp_path: Path) -> None:
+    """SQLite removes ``-wal``/``-shm`` when its last connection closes; giving up the lease after
+    the storage closed must not leave a pooled connection (and an unmerged WAL) behind."""
+    record(noop_pipeline, kwargs={"n": 3}, store=f"sqlite:///{tmp_path}/runs.db#r1")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("runs.db")) == ["runs.db", "runs.db.logs"]

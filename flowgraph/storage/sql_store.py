@@ -183,6 +183,10 @@ class SqlRunStore(RunStore):
                 )
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot release the lease of {self.url}: {exc}", path=self.url) from exc
+        finally:
+            # The lease is often given up after the storage closed: drop the connection this opened,
+            # so no idle handle keeps SQLite's WAL unmerged (and the file open) after the run.
+            self.storage.engine.dispose()
 
     def discard_nodes(self) -> None:
         try:
