@@ -86,7 +86,17 @@ def _build_dir(run_or_dir: Run | str | os.PathLike[str]) -> Path:
 
 def node_ranges(build_dir: Path, node_id: str) -> Iterator[tuple[int, int | None]]:
     """Byte ranges ``[start, end)`` of ``log`` that belong to ``node_id`` (``end`` None: to EOF)."""
-    index = build_dir / "log-index"
+    for owner, start, end in _index_segments(build_dir / "log-index"):
+        if owner == node_id:
+            yield start, end
+
+
+def _index_segments(index: Path) -> Iterator[tuple[str, int, int | None]]:
+    """``(node id, start, end)`` for each owned stretch of ``log``, read from ``log-index`` once.
+
+    Each line is ``OFFSET [NODE]``: from that offset on, the log belongs to NODE (or to no node).
+    The file type is checked before reading (a FIFO must not hang); no index means no segments.
+    """
     current: str | None = None
     start = 0
     try:
@@ -107,12 +117,12 @@ def node_ranges(build_dir: Path, node_id: str) -> Iterator[tuple[int, int | None
                 raise FormatError(
                     f"{index}: line {number} is not 'OFFSET [NODE]': {line[:60]!r}", path=str(index)
                 ) from None
-            if current == node_id and offset > start:
-                yield start, offset
+            if current is not None and offset > start:
+                yield current, start, offset
             current = owner.decode("utf-8", "replace") if owner else None
             start = offset
-    if current == node_id:
-        yield start, None
+    if current is not None:
+        yield current, start, None
 
 
 def _read_ranges(path: Path, ranges: Iterator[tuple[int, int | None]], chunk: int) -> Iterator[bytes]:
@@ -221,28 +231,6 @@ class LogIndex:
 
 def _all_ranges(index: Path) -> dict[str, list[tuple[int, int | None]]]:
     ranges: dict[str, list[tuple[int, int | None]]] = {}
-    current: str | None = None
-    start = 0
-    try:
-        handle = open(index, "rb")
-    except OSError as exc:
-        raise StorageError(f"{index}: cannot read: {exc}", path=str(index)) from exc
-    with handle:
-        for number, raw in enumerate(handle, 1):
-            line = raw.strip()
-            if not line:
-                continue
-            offset_text, _, owner = line.partition(b" ")
-            try:
-                offset = int(offset_text)
-            except ValueError:
-                raise FormatError(
-                    f"{index}: line {number} is not 'OFFSET [NODE]': {line[:60]!r}", path=str(index)
-                ) from None
-            if current is not None and offset > start:
-                ranges.setdefault(current, []).append((start, offset))
-            current = owner.decode("utf-8", "replace") if owner else None
-            start = offset
-    if current is not None:
-        ranges.setdefault(current, []).append((start, None))
+    for owner, start, end in _index_segments(index):
+        ranges.setdefault(owner, []).append((start, end))
     return ranges
